@@ -1,0 +1,22 @@
+"""minidl: a small deep-learning kit written from scratch on NumPy and CuPy.
+
+Its API is the Keras 2 subset that the studies in the docs use: replace
+``keras`` by ``minidl`` in their code. Every layer's forward and backward is
+written by hand in ``minidl/layers``; ``minidl.gradcheck`` checks them.
+"""
+__version__ = "0.1.0"
+
+from . import backend
+from .backend import seed
+from . import (activations, callbacks, constraints, gradcheck, initializers, layers, losses,
+               metrics, models, optimizers, utils)
+from . import datasets
+
+try:  # the augmentation module is optional at import time only while it is written
+    from . import preprocessing
+except ImportError:  # pragma: no cover
+    pass
+
+__all__ = ["backend", "seed", "activations", "callbacks", "constraints", "datasets",
+           "gradcheck", "initializers", "layers", "losses", "metrics", "models",
+           "optimizers", "utils"]

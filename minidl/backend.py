@@ -1,0 +1,225 @@
+"""The one place that knows about CuPy.
+
+Every layer asks the array it receives which library it lives in
+(``get_array_module(x)``, Chainer's idea) and is written once against that
+module, called ``xp`` by convention. This module decides which library new
+arrays are created in (the *device*), holds the float type, and owns the
+random number generators, so that ``minidl.seed(n)`` makes a run repeatable.
+
+Device choice, in order: ``set_device()``, the environment variable
+``MINIDL_DEVICE=cpu|gpu``, then automatic (CuPy when it imports and sees a
+GPU, NumPy otherwise).
+"""
+import os
+
+import numpy as np
+
+_FLOATX_CHOICES = ("float16", "float32", "float64")
+
+_state = {
+    "device": None,          # 'cpu' | 'gpu', decided lazily
+    "floatx": "float32",     # Keras 2 default
+    "epsilon": 1e-7,         # Keras >= 2.1.3 K.epsilon()
+    "seed": None,
+    "host_rng": None,        # numpy Generator: initializers, host-side draws
+    "device_rng": None,      # Generator of the active array module
+}
+
+_cupy = None
+_cupy_checked = False
+
+
+def _import_cupy():
+    """CuPy if it imports *and* sees at least one GPU, else None."""
+    global _cupy, _cupy_checked
+    if not _cupy_checked:
+        _cupy_checked = True
+        try:
+            import cupy
+            if cupy.cuda.runtime.getDeviceCount() > 0:
+                _cupy = cupy
+        except Exception:  # ImportError, or CUDA present but no driver/device
+            _cupy = None
+    return _cupy
+
+
+def gpu_available():
+    """True when CuPy imports and a GPU is visible."""
+    return _import_cupy() is not None
+
+
+# ---------------------------------------------------------------- device ---
+
+def set_device(name):
+    """Choose where new arrays live: 'cpu' (NumPy), 'gpu' (CuPy) or 'auto'."""
+    if name not in ("cpu", "gpu", "auto"):
+        raise ValueError(f"set_device: expected 'cpu', 'gpu' or 'auto', received {name!r}")
+    if name == "auto":
+        name = "gpu" if gpu_available() else "cpu"
+    if name == "gpu" and not gpu_available():
+        raise RuntimeError(
+            "set_device('gpu'): no GPU is usable here (CuPy is not installed or "
+            "sees no device). Install the extra with `pip install minidl[gpu]` on "
+            "a machine with an NVIDIA GPU, or use set_device('cpu').")
+    if name != _state["device"]:
+        _state["device"] = name
+        _state["device_rng"] = None  # re-made on the new device from the seed
+    return name
+
+
+def device():
+    """The active device, 'cpu' or 'gpu' (decided on first use)."""
+    if _state["device"] is None:
+        env = os.environ.get("MINIDL_DEVICE", "auto").strip().lower() or "auto"
+        if env not in ("cpu", "gpu", "auto"):
+            raise ValueError(f"MINIDL_DEVICE: expected cpu, gpu or auto, received {env!r}")
+        set_device(env)
+    return _state["device"]
+
+
+def array_module():
+    """The array library of the active device: numpy or cupy."""
+    return _import_cupy() if device() == "gpu" else np
+
+
+def get_array_module(*arrays):
+    """The library an array lives in (numpy for anything that is not CuPy)."""
+    cupy = _import_cupy()
+    if cupy is not None:
+        return cupy.get_array_module(*arrays)
+    return np
+
+
+def asarray(x, dtype=None):
+    """``x`` as an array of the active device (no copy when already there)."""
+    xp = array_module()
+    if xp is np and not isinstance(x, np.ndarray) and hasattr(x, "get"):
+        x = x.get()  # a CuPy array coming back to the host
+    return xp.asarray(x, dtype=dtype)
+
+
+def to_numpy(x):
+    """A NumPy array of ``x``, copying from the GPU when needed."""
+    if isinstance(x, np.ndarray):
+        return x
+    if hasattr(x, "get"):
+        return x.get()
+    return np.asarray(x)
+
+
+def synchronize():
+    """Wait for queued GPU work (for timing); a no-op on the CPU."""
+    if device() == "gpu":
+        _import_cupy().cuda.get_current_stream().synchronize()
+
+
+# ---------------------------------------------------------------- floats ---
+
+def floatx():
+    """The float type of new weights and of inputs cast by the models."""
+    return _state["floatx"]
+
+
+def set_floatx(value):
+    if value not in _FLOATX_CHOICES:
+        raise ValueError(f"set_floatx: expected one of {_FLOATX_CHOICES}, received {value!r}")
+    _state["floatx"] = str(value)
+
+
+def epsilon():
+    """Fuzz factor, Keras's K.epsilon(): 1e-7 (Keras >= 2.1.3; 1e-8 before)."""
+    return _state["epsilon"]
+
+
+def set_epsilon(value):
+    _state["epsilon"] = float(value)
+
+
+def image_data_format():
+    """minidl is channels-last (NHWC) throughout, as Keras's TensorFlow backend."""
+    return "channels_last"
+
+
+def set_image_data_format(value):
+    if value != "channels_last":
+        raise ValueError(
+            f"set_image_data_format: minidl supports only 'channels_last' (N, H, W, C), "
+            f"received {value!r}")
+
+
+class floatx_scope:
+    """``with floatx_scope('float64'):`` — used by the gradient checks."""
+
+    def __init__(self, value):
+        self.value, self.saved = value, None
+
+    def __enter__(self):
+        self.saved = floatx()
+        set_floatx(self.value)
+
+    def __exit__(self, *exc):
+        set_floatx(self.saved)
+
+
+# ---------------------------------------------------------------- random ---
+
+def seed(n):
+    """Make initialization, dropout, shuffling and augmentation repeatable."""
+    n = int(n)
+    _state["seed"] = n
+    _state["host_rng"] = None
+    _state["device_rng"] = None
+
+
+def _seed_sequence(stream):
+    if _state["seed"] is None:
+        return np.random.SeedSequence()  # fresh OS entropy
+    return np.random.SeedSequence([_state["seed"], stream])
+
+
+def host_rng():
+    """NumPy Generator for host-side draws (weight initialization).
+
+    Weights are drawn on the host and copied to the device once, so a seed
+    gives the same initial weights on NumPy and on CuPy.
+    """
+    if _state["host_rng"] is None:
+        _state["host_rng"] = np.random.Generator(np.random.PCG64(_seed_sequence(0)))
+    return _state["host_rng"]
+
+
+def rng():
+    """Generator of the active device (dropout masks, shuffles, augmentation)."""
+    if _state["device_rng"] is None:
+        ss = _seed_sequence(1)
+        if device() == "gpu":
+            cupy = _import_cupy()
+            _state["device_rng"] = cupy.random.default_rng(int(ss.generate_state(1)[0]))
+        else:
+            _state["device_rng"] = np.random.Generator(np.random.PCG64(ss))
+    return _state["device_rng"]
+
+
+def random_uniform(shape, low=0.0, high=1.0, dtype=None):
+    """Uniform draws in [low, high) on the active device, in ``dtype`` (floatx)."""
+    dtype = dtype or floatx()
+    u = rng().random(shape, dtype=np.float64 if np.dtype(dtype) == np.float16 else dtype)
+    if low != 0.0 or high != 1.0:
+        u = u * (high - low) + low
+    return u.astype(dtype, copy=False)
+
+
+def random_normal(shape, mean=0.0, stddev=1.0, dtype=None):
+    dtype = dtype or floatx()
+    z = rng().standard_normal(shape, dtype=dtype)
+    if mean != 0.0 or stddev != 1.0:
+        z = z * stddev + mean
+    return z.astype(dtype, copy=False)
+
+
+def permutation(n):
+    """A random permutation of range(n) on the active device."""
+    g = rng()
+    if isinstance(g, np.random.Generator):
+        return g.permutation(n)
+    return array_module().argsort(g.random(n))

@@ -1,0 +1,182 @@
+"""The Layer base class: weights, lazy building, Keras-style names and config.
+
+A layer maps x to y in ``forward(x, training=False)`` and maps dL/dy to dL/dx
+in ``backward(grad_out)``, filling ``grads`` with dL/dw for its trainable
+weights on the way. What backward needs is kept by the last forward made
+with ``training=True`` (inference keeps nothing, so predicting holds no
+extra memory).
+
+Weights live in two dicts keyed by their Keras names: ``params`` (trained by
+the optimizer) and ``state`` (non-trainable, e.g. BatchNormalization's moving
+statistics). ``get_weights()`` returns both in Keras's order.
+"""
+from collections import defaultdict
+import re
+
+from .. import backend as K
+from .. import initializers
+
+_name_counts = defaultdict(int)
+
+
+def _snake_case(name):
+    s = re.sub(r"(.)([A-Z][a-z]+)", r"\1_\2", name)
+    return re.sub(r"([a-z])([A-Z0-9])", r"\1_\2", s).lower()
+
+
+def unique_name(prefix):
+    """dense_1, dense_2, ...: Keras 2.2's per-class layer names."""
+    _name_counts[prefix] += 1
+    return f"{prefix}_{_name_counts[prefix]}"
+
+
+class Layer:
+    def __init__(self, name=None, input_shape=None, batch_input_shape=None, input_dim=None,
+                 trainable=True, dtype=None, **kwargs):
+        if kwargs:
+            raise TypeError(
+                f"{type(self).__name__}: unexpected keyword argument(s) {sorted(kwargs)}")
+        self.name = name or unique_name(_snake_case(type(self).__name__))
+        self.trainable = trainable
+        if input_dim is not None:
+            input_shape = (input_dim,)
+        if batch_input_shape is not None:
+            input_shape = tuple(batch_input_shape)[1:]
+        # declared by the user on a first layer, e.g. input_shape=(28, 28, 1)
+        self.declared_input_shape = None if input_shape is None else _shape_tuple(
+            input_shape, f"{type(self).__name__}: input_shape")
+        self.input_shape = None     # per sample, without the batch axis
+        self.output_shape = None
+        self.built = False
+        self.params = {}            # trainable weights, dL/dw in self.grads
+        self.grads = {}
+        self.state = {}             # non-trainable weights
+        self.constraints = {}
+        self._weight_order = []     # Keras get_weights() order
+        # The model clears this on its first layer: nothing below needs dL/dx.
+        self.input_grad_needed = True
+
+    # -------------------------------------------------------------- building
+    def build(self, input_shape):
+        """Create the weights for per-sample ``input_shape`` (no batch axis)."""
+        self.input_shape = tuple(input_shape)
+        self.output_shape = self.compute_output_shape(self.input_shape)
+        self.built = True
+
+    def compute_output_shape(self, input_shape):
+        return tuple(input_shape)
+
+    def add_weight(self, name, shape, initializer, trainable=True, constraint=None):
+        init = initializers.get(initializer)
+        value = K.asarray(init(tuple(shape), dtype=K.floatx()))
+        (self.params if trainable else self.state)[name] = value
+        if constraint is not None:
+            self.constraints[name] = constraint
+        self._weight_order.append(name)
+        return value
+
+    def _check_input(self, x):
+        """Build from the first input seen; afterwards refuse a different shape."""
+        shape = tuple(x.shape[1:])
+        if not self.built:
+            self.build(shape)
+        elif shape != self.input_shape:
+            raise ValueError(
+                f"{self.name}: expected input of shape (batch, {', '.join(map(str, self.input_shape))})"
+                f", received {tuple(x.shape)}")
+
+    # --------------------------------------------------------- forward/back
+    def forward(self, x, training=False):
+        raise NotImplementedError
+
+    def backward(self, grad_out):
+        raise NotImplementedError
+
+    def _missing_cache(self):
+        return RuntimeError(
+            f"{self.name}.backward: no cached forward; call forward(x, training=True) first")
+
+    # --------------------------------------------------------------- weights
+    @property
+    def weights(self):
+        """All weights by name, trainable and not, in Keras order."""
+        return {n: (self.params[n] if n in self.params else self.state[n]) for n in self._weight_order}
+
+    def get_weights(self):
+        """NumPy copies of the weights in Keras order (e.g. [kernel, bias])."""
+        return [K.to_numpy(w).copy() for w in self.weights.values()]
+
+    def set_weights(self, weights):
+        names = self._weight_order
+        if len(weights) != len(names):
+            raise ValueError(
+                f"{self.name}.set_weights: expected {len(names)} arrays {names}, received {len(weights)}")
+        for name, w in zip(names, weights):
+            store = self.params if name in self.params else self.state
+            old = store[name]
+            if tuple(w.shape) != tuple(old.shape):
+                raise ValueError(
+                    f"{self.name}.set_weights: {name} must have shape {tuple(old.shape)}, "
+                    f"received {tuple(w.shape)}")
+            store[name] = K.asarray(w, dtype=old.dtype).copy()
+
+    def _extra_arrays(self):
+        """Arrays besides the weights that a saved model must keep (by name)."""
+        return {}
+
+    def _load_extra_arrays(self, arrays):
+        pass
+
+    def count_params(self):
+        return sum(int(w.size) for w in self.weights.values())
+
+    def count_trainable_params(self):
+        return sum(int(w.size) for w in self.params.values()) if self.trainable else 0
+
+    # ---------------------------------------------------------------- config
+    def get_config(self):
+        config = {"name": self.name, "trainable": self.trainable}
+        if self.declared_input_shape is not None:
+            config["input_shape"] = list(self.declared_input_shape)
+        return config
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**config)
+
+    def __repr__(self):
+        return f"<{type(self).__name__} {self.name}>"
+
+
+def _shape_tuple(shape, what):
+    if isinstance(shape, int):
+        shape = (shape,)
+    try:
+        shape = tuple(None if d is None else int(d) for d in shape)
+    except (TypeError, ValueError):
+        raise TypeError(f"{what}: expected a tuple of ints, received {shape!r}") from None
+    if any(d is not None and d <= 0 for d in shape):
+        raise ValueError(f"{what}: dimensions must be positive, received {shape}")
+    return shape
+
+
+def positive_int(value, what):
+    if isinstance(value, bool) or not isinstance(value, (int,)) and not (
+            hasattr(value, "__index__")):
+        raise TypeError(f"{what}: expected a positive int, received {value!r}")
+    value = int(value)
+    if value <= 0:
+        raise ValueError(f"{what}: expected a positive int, received {value}")
+    return value
+
+
+def int_pair(value, what):
+    """(a, b) from an int or a pair of ints, each positive (kernel sizes, strides)."""
+    pair = (value, value) if isinstance(value, int) and not isinstance(value, bool) else value
+    try:
+        pair = tuple(pair)
+    except TypeError:
+        raise TypeError(f"{what}: expected an int or a pair of ints, received {value!r}") from None
+    if len(pair) != 2:
+        raise ValueError(f"{what}: expected an int or a pair of ints, received {value!r}")
+    return tuple(positive_int(v, what) for v in pair)

@@ -1,0 +1,49 @@
+"""Dropout: zero a random fraction of the inputs while training."""
+from .. import backend as K
+from .base import Layer
+
+
+class Dropout(Layer):
+    """Inverted dropout, as Keras 2 (tf.nn.dropout with keep_prob = 1 - rate).
+
+    training:  y = x * mask,  mask = [u >= rate] / (1 - rate),  u ~ U(0, 1)
+    inference: y = x (the 1/(1 - rate) scaling in training keeps E[y] = x).
+
+    ``noise_shape`` shares one mask value along axes of size 1, e.g.
+    (None, 1, 1, C) drops whole channels. The mask comes from the device's
+    generator, so ``minidl.seed(n)`` makes it repeatable.
+    """
+
+    def __init__(self, rate, noise_shape=None, seed=None, **kwargs):
+        super().__init__(**kwargs)
+        if not 0 <= rate < 1:
+            raise ValueError(f"{type(self).__name__}: rate must be in [0, 1), received {rate!r}")
+        self.rate = float(rate)
+        self.noise_shape = None if noise_shape is None else tuple(noise_shape)
+        self.seed = seed  # accepted for Keras compatibility; minidl.seed() governs
+        self.mask = None
+
+    def _mask_shape(self, x):
+        if self.noise_shape is None:
+            return x.shape
+        if len(self.noise_shape) != x.ndim:
+            raise ValueError(f"{self.name}: noise_shape {self.noise_shape} must have rank {x.ndim}")
+        return tuple(d if s is None else s for s, d in zip(self.noise_shape, x.shape))
+
+    def forward(self, x, training=False):
+        if not training or self.rate == 0.0:
+            self.mask = None
+            return x
+        u = K.random_uniform(self._mask_shape(x), dtype=x.dtype)
+        mask = (u >= self.rate).astype(x.dtype)
+        mask *= 1.0 / (1.0 - self.rate)
+        self.mask = mask
+        return x * mask
+
+    def backward(self, grad_out):
+        """dL/dx = mask * dL/dy (identity after an inference forward)."""
+        return grad_out if self.mask is None else grad_out * self.mask
+
+    def get_config(self):
+        return {**super().get_config(), "rate": self.rate,
+                "noise_shape": None if self.noise_shape is None else list(self.noise_shape)}

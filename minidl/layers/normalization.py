@@ -1,0 +1,161 @@
+"""BatchNormalization: normalize each channel with batch statistics."""
+from .. import backend as K
+from .. import constraints
+from .base import Layer
+
+
+class BatchNormalization(Layer):
+    """y = gamma * x_hat + beta, x_hat = (x - mean) / sqrt(var + epsilon)
+
+    Statistics are per channel (``axis``, the last one by default), taken over
+    every other axis: (N,) after Dense, (N, H, W) after Conv2D.
+    training:  mean and *biased* var of the batch; the moving averages move
+               toward them, moving = momentum * moving + (1 - momentum) * batch.
+    inference: the moving averages instead.
+
+    Weights, in Keras order: gamma, beta (trainable), moving_mean,
+    moving_variance (non-trainable, counted so by ``summary()``).
+    Defaults axis=-1, momentum=0.99, epsilon=1e-3 as Keras 2.2.4
+    normalization.py.
+
+    Keras versions differ in how the moving variance is updated; the default
+    here is the plain average of Keras 2.0.x and 2.3.x. Keras 2.1.4-2.2.x
+    (studies 001 and 003) rescaled the batch variance by n / (n - (1 + eps))
+    (``unbiased_moving_variance=True``) and kept TensorFlow's zero-debiased
+    average, moving = biased / (1 - momentum^t) (``zero_debias=True``).
+    """
+
+    def __init__(self, axis=-1, momentum=0.99, epsilon=1e-3, center=True, scale=True,
+                 beta_initializer="zeros", gamma_initializer="ones",
+                 moving_mean_initializer="zeros", moving_variance_initializer="ones",
+                 beta_constraint=None, gamma_constraint=None,
+                 unbiased_moving_variance=False, zero_debias=False, **kwargs):
+        super().__init__(**kwargs)
+        cls = type(self).__name__
+        if not isinstance(axis, int):
+            raise TypeError(f"{cls}: axis must be an int, received {axis!r}")
+        if not 0 <= momentum <= 1:
+            raise ValueError(f"{cls}: momentum must be in [0, 1], received {momentum}")
+        if epsilon <= 0:
+            raise ValueError(f"{cls}: epsilon must be positive, received {epsilon}")
+        self.axis, self.momentum, self.epsilon = axis, float(momentum), float(epsilon)
+        self.center, self.scale = bool(center), bool(scale)
+        self.initializers = {"gamma": gamma_initializer, "beta": beta_initializer,
+                             "moving_mean": moving_mean_initializer,
+                             "moving_variance": moving_variance_initializer}
+        self.beta_constraint = constraints.get(beta_constraint)
+        self.gamma_constraint = constraints.get(gamma_constraint)
+        self.unbiased_moving_variance = bool(unbiased_moving_variance)
+        self.zero_debias = bool(zero_debias)
+        self.x_hat = self.inv_std = None
+        self._biased = None  # zero_debias accumulators: {'mean', 'variance', 'steps'}
+
+    def build(self, input_shape):
+        ndim = len(input_shape) + 1
+        axis = self.axis % ndim
+        if axis == 0:
+            raise ValueError(f"{self.name}: axis {self.axis} is the batch axis")
+        self._channel_axis = axis
+        self._reduce_axes = tuple(a for a in range(ndim) if a != axis)
+        self._param_shape = tuple(input_shape[axis - 1] if a == axis else 1 for a in range(ndim))
+        c = (input_shape[axis - 1],)
+        if self.scale:
+            self.add_weight("gamma", c, self.initializers["gamma"], constraint=self.gamma_constraint)
+        if self.center:
+            self.add_weight("beta", c, self.initializers["beta"], constraint=self.beta_constraint)
+        self.add_weight("moving_mean", c, self.initializers["moving_mean"], trainable=False)
+        self.add_weight("moving_variance", c, self.initializers["moving_variance"], trainable=False)
+        super().build(input_shape)
+
+    def _bcast(self, v):
+        """(C,) -> shape broadcasting along the channel axis."""
+        return v.reshape(self._param_shape)
+
+    def _gamma_beta(self, dtype):
+        xp = K.array_module()
+        c = self.state["moving_mean"].shape
+        gamma = self.params["gamma"] if self.scale else xp.ones(c, dtype=dtype)
+        beta = self.params["beta"] if self.center else xp.zeros(c, dtype=dtype)
+        return gamma, beta
+
+    def forward(self, x, training=False):
+        self._check_input(x)
+        xp = K.get_array_module(x)
+        gamma, beta = self._gamma_beta(x.dtype)
+        if not training:
+            # fold the four vectors into one scale and shift: one pass over x
+            a = gamma / xp.sqrt(self.state["moving_variance"] + self.epsilon)
+            b = beta - self.state["moving_mean"] * a
+            return x * self._bcast(a) + self._bcast(b)
+        mean = x.mean(axis=self._reduce_axes)
+        x_centered = x - self._bcast(mean)
+        var = (x_centered * x_centered).mean(axis=self._reduce_axes)  # biased, as Keras
+        inv_std = 1.0 / xp.sqrt(var + self.epsilon)
+        x_hat = x_centered
+        x_hat *= self._bcast(inv_std)
+        self.x_hat, self.inv_std = x_hat, inv_std
+        self._update_moving(mean, var, x.size // mean.size)
+        return x_hat * self._bcast(gamma) + self._bcast(beta)
+
+    def _update_moving(self, mean, var, count):
+        if self.unbiased_moving_variance:
+            var = var * (count / (count - (1.0 + self.epsilon)))
+        m = self.momentum
+        if not self.zero_debias:
+            for name, batch in (("moving_mean", mean), ("moving_variance", var)):
+                moving = self.state[name]
+                moving *= m
+                moving += (1.0 - m) * batch
+            return
+        if self._biased is None:
+            xp = K.get_array_module(mean)
+            self._biased = {"mean": xp.zeros_like(mean), "variance": xp.zeros_like(var), "steps": 0}
+        self._biased["steps"] += 1
+        correction = 1.0 - m ** self._biased["steps"]
+        for key, batch in (("mean", mean), ("variance", var)):
+            acc = self._biased[key]
+            acc *= m
+            acc += (1.0 - m) * batch
+            self.state["moving_" + key][...] = acc / correction
+
+    def backward(self, grad_out):
+        """With M values per channel and sums over them:
+        dgamma = sum(g x_hat),  dbeta = sum(g),
+        dx = gamma inv_std / M * (M g - dbeta - x_hat dgamma)
+        """
+        if self.x_hat is None:
+            raise self._missing_cache()
+        dgamma = (grad_out * self.x_hat).sum(axis=self._reduce_axes)
+        dbeta = grad_out.sum(axis=self._reduce_axes)
+        if self.scale:
+            self.grads["gamma"] = dgamma
+        if self.center:
+            self.grads["beta"] = dbeta
+        if not self.input_grad_needed:
+            return None
+        gamma, _ = self._gamma_beta(grad_out.dtype)
+        m = self.x_hat.size // dbeta.size
+        dx = grad_out * m
+        dx -= self._bcast(dbeta)
+        dx -= self.x_hat * self._bcast(dgamma)
+        dx *= self._bcast(gamma * self.inv_std / m)
+        return dx
+
+    def _extra_arrays(self):
+        if self._biased is None:
+            return {}
+        return {"biased_mean": K.to_numpy(self._biased["mean"]),
+                "biased_variance": K.to_numpy(self._biased["variance"]),
+                "biased_steps": K.to_numpy(K.asarray(self._biased["steps"]))}
+
+    def _load_extra_arrays(self, arrays):
+        if "biased_mean" in arrays:
+            self._biased = {"mean": K.asarray(arrays["biased_mean"]),
+                            "variance": K.asarray(arrays["biased_variance"]),
+                            "steps": int(arrays["biased_steps"])}
+
+    def get_config(self):
+        return {**super().get_config(), "axis": self.axis, "momentum": self.momentum,
+                "epsilon": self.epsilon, "center": self.center, "scale": self.scale,
+                "unbiased_moving_variance": self.unbiased_moving_variance,
+                "zero_debias": self.zero_debias}

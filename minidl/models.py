@@ -1,0 +1,635 @@
+"""Sequential: a stack of layers with Keras 2's compile / fit / evaluate API.
+
+Training one batch is the whole of backprop in four lines (``_train_step``):
+
+    y_pred = forward through every layer (training=True)
+    loss   = mean of the loss over the batch
+    grad   = dL/dy_pred, then every layer's backward, last to first
+    update = the optimizer moves each weight against its gradient
+
+Everything stays on the active device. The loss and metrics of each batch
+are summed there and read back only when the progress bar refreshes or the
+epoch ends; there is no host synchronization per batch on a GPU.
+"""
+import math
+import time
+
+import numpy as np
+
+from . import backend as K
+from . import callbacks as callbacks_mod
+from . import losses as losses_mod
+from . import metrics as metrics_mod
+from . import optimizers as optimizers_mod
+from .datasets.batches import ArrayIterator
+from .layers.activation import Activation
+from .layers.base import Layer, unique_name
+from .utils.progbar import EpochProgress
+
+
+class TrainingDivergedError(FloatingPointError):
+    """The loss became NaN or infinite (Keras's TerminateOnNaN, as an error)."""
+
+
+class Sequential:
+    def __init__(self, layers=None, name=None):
+        self.name = name or unique_name("sequential")
+        self.layers = []
+        self.optimizer = None
+        self.loss = None
+        self.metrics = []
+        self._metric_names = []
+        self.stop_training = False
+        self.history = None
+        self.built = False
+        self._input_shape = None  # per sample, without the batch axis
+        for layer in layers or []:
+            self.add(layer)
+
+    # ------------------------------------------------------------ building
+    def add(self, layer):
+        if not isinstance(layer, Layer):
+            raise TypeError(f"{self.name}.add: expected a minidl Layer, received {type(layer).__name__}")
+        if not self.layers and layer.declared_input_shape is not None:
+            self._input_shape = layer.declared_input_shape
+        self.layers.append(layer)
+        self.built = False
+        if self._input_shape is not None:
+            self.build()
+
+    def build(self, input_shape=None):
+        """Build every layer from the per-sample input shape.
+
+        ``input_shape`` may include the batch axis as None, Keras-style.
+        """
+        if input_shape is not None:
+            input_shape = tuple(input_shape)
+            if input_shape and input_shape[0] is None:
+                input_shape = input_shape[1:]
+            self._input_shape = input_shape
+        if self._input_shape is None:
+            raise ValueError(
+                f"{self.name}: the input shape is unknown; pass input_shape= to the first layer, "
+                f"call build((None, ...)), or fit() on data")
+        if not self.layers:
+            raise ValueError(f"{self.name}: the model has no layers")
+        shape = self._input_shape
+        for layer in self.layers:
+            if not layer.built:
+                layer.build(shape)
+            elif tuple(layer.input_shape) != tuple(shape):
+                raise ValueError(
+                    f"{layer.name}: built for input (None, {', '.join(map(str, layer.input_shape))}) "
+                    f"but receives (None, {', '.join(map(str, shape))})")
+            shape = layer.output_shape
+        # Below the first layer with weights nobody needs dL/dx: skip computing it.
+        needed = False
+        for layer in self.layers:
+            layer.input_grad_needed = needed
+            needed = needed or bool(layer.params)
+        self.built = True
+        self._resolve_metrics()
+
+    def _build_from(self, x_shape):
+        if not self.built:
+            self.build(tuple(x_shape[1:]))
+
+    @property
+    def input_shape(self):
+        return None if self._input_shape is None else (None,) + tuple(self._input_shape)
+
+    @property
+    def output_shape(self):
+        self._require_built("output_shape")
+        return (None,) + tuple(self.layers[-1].output_shape)
+
+    def _require_built(self, what):
+        if not self.built:
+            raise ValueError(
+                f"{self.name}.{what}: the model has not been built yet; give the first layer an "
+                f"input_shape, call build(), or fit() on data first")
+
+    # ------------------------------------------------------------ compile
+    def compile(self, optimizer="rmsprop", loss=None, metrics=None, **kwargs):
+        """Set the optimizer, the loss and the metrics (e.g. ['accuracy'])."""
+        unsupported = {k for k, v in kwargs.items() if v is not None}
+        if unsupported:
+            raise TypeError(f"{self.name}.compile: unsupported argument(s) {sorted(unsupported)}")
+        if loss is None:
+            raise ValueError(f"{self.name}.compile: a loss is required, e.g. loss='categorical_crossentropy'")
+        self.optimizer = optimizers_mod.get(optimizer)
+        self.loss = losses_mod.get(loss)
+        if isinstance(metrics, str):
+            metrics = [metrics]
+        self._metric_names = list(metrics or [])
+        self.metrics = []
+        self._resolve_metrics()
+
+    def _resolve_metrics(self):
+        """'accuracy' depends on the loss and the output shape: resolve once both are known."""
+        if self.loss is not None and self.built:
+            self.metrics = [metrics_mod.get(m, self.loss, self.layers[-1].output_shape)
+                            for m in self._metric_names]
+
+    @property
+    def metrics_names(self):
+        return ["loss"] + [m.key for m in self.metrics]
+
+    def _fuses_softmax(self):
+        """Softmax output + cross-entropy: the model starts backprop at the logits."""
+        last = self.layers[-1]
+        return (self.loss.fuses_with_softmax and getattr(last, "activation", None) is not None
+                and last.activation.name == "softmax"
+                and (isinstance(last, Activation) or hasattr(last, "backward_preactivation")))
+
+    # ------------------------------------------------------------ one step
+    def _forward(self, x, training):
+        """(y_pred, z): the output, and the last layer's logits z when its
+        softmax meets a cross-entropy loss (else None)."""
+        if not self._fuses_softmax():
+            for layer in self.layers:
+                x = layer.forward(x, training=training)
+            return x, None
+        for layer in self.layers[:-1]:
+            x = layer.forward(x, training=training)
+        last = self.layers[-1]
+        z = x if isinstance(last, Activation) else last.forward_preactivation(x, training=training)
+        return last.activation.forward(z), z
+
+    def _batch_loss(self, x, y, training):
+        """(mean loss, y_pred, z) of a batch; from the logits when there are some."""
+        y_pred, z = self._forward(x, training)
+        per_sample = self.loss(y, y_pred) if z is None else self.loss.from_logits(y, z)
+        return per_sample.mean(), y_pred, z
+
+    def _backprop(self, y, y_pred, z):
+        """dL/dy_pred through every layer, last to first; returns dL/dx (None if skipped)."""
+        layers = self.layers
+        if z is not None:
+            # softmax + cross-entropy: dL/dz = (p - t) / N, enter the last layer below its softmax
+            grad = self.loss.gradient_logits(y, y_pred)
+            last, layers = layers[-1], layers[:-1]
+            if not isinstance(last, Activation):
+                grad = last.backward_preactivation(grad)
+        else:
+            grad = self.loss.gradient(y, y_pred)
+        for layer in reversed(layers):
+            if not layer.input_grad_needed and not layer.params:
+                break  # nothing here or below has weights
+            grad = layer.backward(grad)
+        return grad
+
+    def _train_step(self, x, y):
+        """One update on a batch; returns (mean loss, metric sums) as device scalars."""
+        loss, y_pred, z = self._batch_loss(x, y, training=True)
+        self._backprop(y, y_pred, z)
+        self._apply_updates()
+        return loss, [m(y, y_pred) for m in self.metrics]
+
+    def _apply_updates(self):
+        weights, grads, constraints = [], [], []
+        for layer in self.layers:
+            if not layer.trainable:
+                continue
+            for name, w in layer.params.items():
+                weights.append(w)
+                grads.append(layer.grads[name])
+                constraints.append(layer.constraints.get(name))
+        if weights:
+            self.optimizer.update(weights, grads, constraints)
+
+    # ------------------------------------------------------------ data in
+    def _arrays(self, x, y, what, check_values=True):
+        """Validate (x, y) against the model; returns device arrays."""
+        if x is None:
+            raise ValueError(f"{self.name}.{what}: x is required")
+        if not hasattr(x, "shape"):
+            x = np.asarray(x)
+        if x.ndim < 2:
+            raise ValueError(f"{self.name}.{what}: x must have a batch axis, received shape {tuple(x.shape)}")
+        if y is not None:
+            if not hasattr(y, "shape"):
+                y = np.asarray(y)
+            if len(x) != len(y):
+                raise ValueError(
+                    f"{self.name}.{what}: x and y must have the same number of samples, "
+                    f"received {len(x)} and {len(y)}")
+        self._build_from(x.shape)
+        expected = tuple(self._input_shape)
+        if tuple(x.shape[1:]) != expected:
+            raise ValueError(
+                f"{self.name}.{what}: expected input of shape (None, {', '.join(map(str, expected))}), "
+                f"received {tuple(x.shape)}")
+        if x.dtype.kind == "f" and x.dtype != np.dtype(K.floatx()) and isinstance(x, np.ndarray):
+            x = x.astype(K.floatx())  # on the host: half the bytes to move for float64 data
+        x = K.asarray(x)
+        if check_values and x.dtype.kind == "f":
+            xp = K.get_array_module(x)
+            bad = int((~xp.isfinite(x)).sum())
+            if bad:
+                raise ValueError(f"{self.name}.{what}: x contains {bad} NaN or infinite value(s)")
+        if y is not None:
+            y = self.loss.prepare_targets(K.asarray(y), self.layers[-1].output_shape,
+                                          check_values=check_values)
+        return x, y
+
+    def _generator_batch(self, batch, what):
+        if not isinstance(batch, (tuple, list)) or len(batch) not in (2, 3):
+            raise ValueError(
+                f"{self.name}.{what}: a generator must yield (x, y) batches, received "
+                f"{type(batch).__name__}")
+        return self._arrays(batch[0], batch[1], what, check_values=False)
+
+    def _batches(self, data, steps, what):
+        """Batches from an array iterator (one epoch) or a generator (``steps`` of it)."""
+        if isinstance(data, ArrayIterator):
+            yield from data
+            return
+        it = data if hasattr(data, "__next__") else iter(data)
+        for _ in range(steps):
+            try:
+                batch = next(it)
+            except StopIteration:
+                raise ValueError(
+                    f"{self.name}.{what}: the generator ran out after fewer than {steps} "
+                    f"steps") from None
+            yield self._generator_batch(batch, what)
+
+    # ------------------------------------------------------------ fit
+    def fit(self, x=None, y=None, batch_size=None, epochs=1, verbose=1, callbacks=None,
+            validation_split=0.0, validation_data=None, shuffle=True, initial_epoch=0,
+            steps_per_epoch=None, validation_steps=None, nb_epoch=None, **kwargs):
+        """Train; returns a History. ``x`` may also be a generator of (x, y) batches."""
+        self._check_unused(kwargs, "fit")
+        if nb_epoch is not None:  # Keras 1 name
+            epochs = nb_epoch
+        if self.loss is None:
+            raise RuntimeError(f"{self.name}.fit: call compile(optimizer, loss) first")
+        _check_positive_int(epochs, "epochs", f"{self.name}.fit", allow_zero=True)
+        if batch_size is not None:
+            _check_positive_int(batch_size, "batch_size", f"{self.name}.fit")
+        batch_size = batch_size or 32  # Keras 2: batch_size=None -> 32
+
+        if _is_generator(x):
+            if y is not None:
+                raise ValueError(f"{self.name}.fit: y must be None when x is a generator of batches")
+            steps_per_epoch = _steps(x, steps_per_epoch, "steps_per_epoch", f"{self.name}.fit")
+            train, unit, total = x, "step", steps_per_epoch
+        else:
+            if y is None:
+                raise ValueError(f"{self.name}.fit: y is required with array inputs")
+            if validation_split and validation_data is None:
+                if not 0 < validation_split < 1:
+                    raise ValueError(
+                        f"{self.name}.fit: validation_split must be in (0, 1), received {validation_split}")
+                split_at = int(len(x) * (1.0 - validation_split))  # the *last* samples, as Keras
+                x, validation_data = x[:split_at], (x[split_at:], y[split_at:])
+                y = y[:split_at]
+            x, y = self._arrays(x, y, "fit")
+            train = ArrayIterator(x, y, batch_size=batch_size, shuffle=bool(shuffle))
+            unit, total = "sample", len(x)
+            steps_per_epoch = len(train)
+        val = None
+        if validation_data is not None:
+            val = self._validation_source(validation_data, batch_size, validation_steps)
+
+        history = callbacks_mod.History()
+        cbs = callbacks_mod.CallbackList(
+            [history] + list(callbacks or []), self,
+            {"epochs": epochs, "steps": steps_per_epoch, "samples": total if unit == "sample" else None,
+             "verbose": verbose, "do_validation": val is not None, "metrics": self._log_keys(val)})
+        self.history = history
+        if verbose and unit == "sample":
+            extra = f", validate on {val[2]} samples" if val is not None and val[2] else ""
+            print(f"Train on {total} samples{extra}")
+        self.stop_training = False
+        cbs.on_train_begin({})
+        for epoch in range(initial_epoch, epochs):
+            if verbose:
+                print(f"Epoch {epoch + 1}/{epochs}")
+            cbs.on_epoch_begin(epoch, {})
+            batches = self._batches(train, steps_per_epoch, "fit")
+            logs = self._run_epoch(batches, total, unit, verbose, epoch, cbs, val)
+            cbs.on_epoch_end(epoch, logs)
+            if self.stop_training:
+                break
+        cbs.on_train_end({})
+        return history
+
+    def fit_generator(self, generator, steps_per_epoch=None, epochs=1, verbose=1, callbacks=None,
+                      validation_data=None, validation_steps=None, class_weight=None,
+                      max_queue_size=10, workers=1, use_multiprocessing=False, shuffle=True,
+                      initial_epoch=0, nb_epoch=None, samples_per_epoch=None, nb_val_samples=None,
+                      **kwargs):
+        """Keras's fit on a generator, also taking Keras 1's nb_epoch / samples_per_epoch.
+
+        Batches are made in this process on the device, so max_queue_size,
+        workers and use_multiprocessing are accepted and have no effect.
+        """
+        if class_weight is not None:
+            raise TypeError(f"{self.name}.fit_generator: class_weight is not supported")
+        if nb_epoch is not None:
+            epochs = nb_epoch
+        if samples_per_epoch is not None and steps_per_epoch is None:
+            # Keras 2's legacy conversion: samples // the generator's batch size
+            bs = getattr(generator, "batch_size", None)
+            steps_per_epoch = samples_per_epoch // bs if bs else samples_per_epoch
+        if nb_val_samples is not None and validation_steps is None:
+            bs = getattr(validation_data, "batch_size", None)
+            validation_steps = nb_val_samples // bs if bs else nb_val_samples
+        return self.fit(generator, epochs=epochs, verbose=verbose, callbacks=callbacks,
+                        validation_data=validation_data, initial_epoch=initial_epoch,
+                        steps_per_epoch=steps_per_epoch, validation_steps=validation_steps,
+                        **kwargs)
+
+    def _check_unused(self, kwargs, what):
+        ignored = {"class_weight", "sample_weight", "max_queue_size", "workers",
+                   "use_multiprocessing"}
+        bad = sorted(k for k, v in kwargs.items() if k not in ignored or
+                     (k in ("class_weight", "sample_weight") and v is not None))
+        if bad:
+            raise TypeError(f"{self.name}.{what}: unsupported argument(s) {bad}")
+
+    def _validation_source(self, data, batch_size, steps):
+        """(batches, steps, samples) for validation_data: arrays or a generator."""
+        if _is_generator(data):
+            steps = _steps(data, steps, "validation_steps", f"{self.name}.fit")
+            return (data, steps, None)
+        if not isinstance(data, (tuple, list)) or len(data) not in (2, 3):
+            raise ValueError(
+                f"{self.name}.fit: validation_data must be (x_val, y_val) or a generator, "
+                f"received {type(data).__name__}")
+        xv, yv = self._arrays(data[0], data[1], "fit(validation_data)")
+        it = ArrayIterator(xv, yv, batch_size=batch_size, shuffle=False)
+        return (it, len(it), len(xv))
+
+    def _log_keys(self, val):
+        keys = ["loss"] + [k for m in self.metrics for k in (m.key,) + m.aliases]
+        return keys + (["val_" + k for k in keys] if val is not None else [])
+
+    # ------------------------------------------------------------ epochs
+    def _run_epoch(self, batches, total, unit, verbose, epoch, cbs, val):
+        progress = EpochProgress(total, unit=unit, verbose=verbose)
+        totals = _Totals(self, epoch)
+        for index, (xb, yb) in enumerate(batches):
+            cbs.on_batch_begin(index, {})
+            loss, sums = self._train_step(xb, yb)
+            n = len(xb)
+            totals.add(index, loss, sums, n)
+            if cbs.need_batch_logs:
+                batch_logs = {"batch": index, "size": n, "loss": float(loss)}
+                batch_logs.update(totals.named(sums, n))
+                cbs.on_batch_end(index, batch_logs)
+            progress.update(n if unit == "sample" else 1, totals.running)
+            if totals.check_now:
+                totals.check()
+        logs = totals.result()
+        if val is not None:
+            val_logs = self._evaluate_batches(self._batches(val[0], val[1], "fit(validation_data)"),
+                                              epoch=epoch)
+            logs.update({"val_" + k: v for k, v in val_logs.items()})
+        progress.close(totals.seen, {k: v for k, v in logs.items() if k not in self._aliases()})
+        return logs
+
+    def _aliases(self):
+        return {a for m in self.metrics for a in m.aliases} | {"val_" + a for m in self.metrics
+                                                              for a in m.aliases}
+
+    def _evaluate_batches(self, batches, epoch=None, progress=None):
+        totals = _Totals(self, epoch, what="evaluate")
+        for index, (xb, yb) in enumerate(batches):
+            loss, y_pred, _ = self._batch_loss(xb, yb, training=False)
+            totals.add(index, loss, [m(yb, y_pred) for m in self.metrics], len(xb))
+            if progress is not None:
+                progress.update(len(xb), totals.running)
+        return totals.result()
+
+    # ------------------------------------------------------------ evaluate / predict
+    def evaluate(self, x=None, y=None, batch_size=None, verbose=1, steps=None, **kwargs):
+        """[loss, metric...] on (x, y) in inference mode (a scalar without metrics)."""
+        self._check_unused(kwargs, "evaluate")
+        if self.loss is None:
+            raise RuntimeError(f"{self.name}.evaluate: call compile(optimizer, loss) first")
+        if _is_generator(x):
+            steps = _steps(x, steps, "steps", f"{self.name}.evaluate")
+            logs = self._evaluate_batches(self._batches(x, steps, "evaluate"))
+        else:
+            x, y = self._arrays(x, y, "evaluate")
+            if y is None:
+                raise ValueError(f"{self.name}.evaluate: y is required")
+            it = ArrayIterator(x, y, batch_size=batch_size or 32, shuffle=False)
+            progress = EpochProgress(len(x), verbose=1 if verbose == 1 else 0)
+            logs = self._evaluate_batches(iter(it), progress=progress)
+            progress.close(len(x), {k: v for k, v in logs.items() if k not in self._aliases()})
+        values = [logs[k] for k in self.metrics_names]
+        return values if len(values) > 1 else values[0]
+
+    def evaluate_generator(self, generator, steps=None, **kwargs):
+        return self.evaluate(generator, steps=steps, verbose=0, **kwargs)
+
+    def predict(self, x, batch_size=None, verbose=0, steps=None):
+        """Outputs for x as a NumPy array, computed in inference mode in batches."""
+        x, _ = self._arrays(x, None, "predict")
+        it = ArrayIterator(x, None, batch_size=batch_size or 32, shuffle=False)
+        outputs = [self._forward(xb, training=False)[0] for xb in it]
+        xp = K.get_array_module(outputs[0])
+        return K.to_numpy(xp.concatenate(outputs, axis=0))
+
+    def predict_classes(self, x, batch_size=None, verbose=0):
+        """argmax of predict (Keras's Sequential.predict_classes)."""
+        p = self.predict(x, batch_size=batch_size, verbose=verbose)
+        return p.argmax(axis=-1) if p.shape[-1] > 1 else (p > 0.5).astype("int32")
+
+    def predict_proba(self, x, batch_size=None, verbose=0):
+        return self.predict(x, batch_size=batch_size, verbose=verbose)
+
+    def predict_on_batch(self, x):
+        return self.predict(x, batch_size=len(x))
+
+    def train_on_batch(self, x, y):
+        """One update on (x, y); returns [loss, metric...] (a scalar without metrics)."""
+        if self.loss is None:
+            raise RuntimeError(f"{self.name}.train_on_batch: call compile(optimizer, loss) first")
+        x, y = self._arrays(x, y, "train_on_batch")
+        if x.dtype != np.dtype(K.floatx()):
+            x = x.astype(K.floatx())
+        loss, sums = self._train_step(x, y)
+        values = [float(loss)] + [float(s) / len(x) for s in sums]
+        if not math.isfinite(values[0]):
+            raise TrainingDivergedError(f"{self.name}.train_on_batch: the loss is {values[0]}")
+        return values if len(values) > 1 else values[0]
+
+    def test_on_batch(self, x, y):
+        return self.evaluate(x, y, batch_size=len(x), verbose=0)
+
+    # ------------------------------------------------------------ weights
+    def get_weights(self):
+        return [w for layer in self.layers for w in layer.get_weights()]
+
+    def set_weights(self, weights):
+        self._require_built("set_weights")
+        weights = list(weights)
+        expected = sum(len(layer.weights) for layer in self.layers)
+        if len(weights) != expected:
+            raise ValueError(f"{self.name}.set_weights: expected {expected} arrays, received {len(weights)}")
+        for layer in self.layers:
+            k = len(layer.weights)
+            layer.set_weights(weights[:k])
+            weights = weights[k:]
+
+    def count_params(self):
+        self._require_built("count_params")
+        return sum(layer.count_params() for layer in self.layers)
+
+    def summary(self, line_length=65, positions=(0.45, 0.85, 1.0), print_fn=None):
+        """Print a Keras 2 summary table: layer, output shape, parameters.
+
+        Layout as Keras 2.2.4 layer_utils.print_summary (65 columns, column
+        stops at .45, .85, 1.).
+        """
+        self._require_built("summary")
+        print_fn = print_fn or print
+        stops = [int(line_length * p) for p in positions]
+
+        def row(fields):
+            line = ""
+            for i, (field, stop) in enumerate(zip(fields, stops)):
+                if i > 0:
+                    line = line[:-1] + " "
+                line = (line + str(field))[:stop]
+                line += " " * (stop - len(line))
+            print_fn(line)
+
+        print_fn(f'Model: "{self.name}"')
+        print_fn("_" * line_length)
+        row(["Layer (type)", "Output Shape", "Param #"])
+        print_fn("=" * line_length)
+        for i, layer in enumerate(self.layers):
+            shape = (None,) + tuple(layer.output_shape)
+            row([f"{layer.name} ({type(layer).__name__})", str(shape), layer.count_params()])
+            print_fn(("=" if i == len(self.layers) - 1 else "_") * line_length)
+        total = self.count_params()
+        trainable = sum(layer.count_trainable_params() for layer in self.layers)
+        print_fn(f"Total params: {total:,}")
+        print_fn(f"Trainable params: {trainable:,}")
+        print_fn(f"Non-trainable params: {total - trainable:,}")
+        print_fn("_" * line_length)
+
+    # ------------------------------------------------------------ saving
+    def get_config(self):
+        from .layers import serialize
+        return {"name": self.name, "layers": [serialize(layer) for layer in self.layers]}
+
+    @classmethod
+    def from_config(cls, config, custom_objects=None):
+        from .layers import deserialize
+        return cls([deserialize(c, custom_objects) for c in config["layers"]], name=config.get("name"))
+
+    def save(self, filepath, include_optimizer=True):
+        """Architecture, weights and optimizer state in one .npz (JSON inside); atomic."""
+        from .saving import save_model
+        save_model(self, filepath, include_optimizer=include_optimizer)
+
+    def save_weights(self, filepath):
+        from .saving import save_weights
+        save_weights(self, filepath)
+
+    def load_weights(self, filepath):
+        from .saving import load_weights
+        load_weights(self, filepath)
+
+
+class _Totals:
+    """Epoch sums of loss and metrics, kept on the device.
+
+    Also remembers, on the device, the first batch whose loss was not finite,
+    so the error can name it without a transfer per batch. On the CPU a
+    transfer is free, so the check runs every batch there.
+    """
+
+    def __init__(self, model, epoch, what="fit"):
+        self.model, self.epoch, self.what = model, epoch, what
+        self.loss_sum = None
+        self.metric_sums = None
+        self.seen = 0
+        self.first_bad = None
+        self.check_now = False
+
+    def add(self, index, loss, sums, n):
+        xp = K.get_array_module(loss)
+        loss64 = loss.astype(np.float64)
+        bad = ~xp.isfinite(loss64)
+        if self.loss_sum is None:
+            self.loss_sum = loss64 * n
+            self.metric_sums = [s.astype(np.float64) for s in sums]
+            self.first_bad = xp.where(bad, index, -1)
+        else:
+            self.loss_sum = self.loss_sum + loss64 * n
+            self.metric_sums = [a + s for a, s in zip(self.metric_sums, sums)]
+            self.first_bad = xp.where((self.first_bad < 0) & bad, index, self.first_bad)
+        self.seen += n
+        self.check_now = xp is np
+
+    def check(self):
+        if self.first_bad is not None:
+            bad = int(self.first_bad)
+            if bad >= 0:
+                where = f"epoch {self.epoch + 1}, batch {bad}" if self.epoch is not None else f"batch {bad}"
+                raise TrainingDivergedError(
+                    f"{self.model.name}.{self.what}: the loss became NaN or infinite at {where}; "
+                    f"lower the learning rate or check the inputs for extreme values")
+
+    def named(self, sums, n):
+        out = {}
+        for m, s in zip(self.model.metrics, sums):
+            out[m.key] = float(s) / n
+            out.update({a: out[m.key] for a in m.aliases})
+        return out
+
+    def running(self):
+        self.check()
+        return {k: v for k, v in self.result(check=False).items()
+                if k not in self.model._aliases()}
+
+    def result(self, check=True):
+        if check:
+            self.check()
+        if self.seen == 0:
+            raise ValueError(f"{self.model.name}.{self.what}: no batches were produced")
+        logs = {"loss": float(self.loss_sum) / self.seen}
+        for m, s in zip(self.model.metrics, self.metric_sums):
+            logs[m.key] = float(s) / self.seen
+            for alias in m.aliases:
+                logs[alias] = logs[m.key]
+        return logs
+
+
+def _is_generator(x):
+    return x is not None and not hasattr(x, "shape") and not isinstance(x, (list, tuple)) and (
+        hasattr(x, "__next__") or hasattr(x, "__iter__"))
+
+
+def _steps(gen, steps, name, where):
+    if steps is None:
+        if hasattr(gen, "__len__"):
+            return len(gen)
+        raise ValueError(f"{where}: {name} is required when the data is a generator without len()")
+    _check_positive_int(steps, name, where)
+    return int(steps)
+
+
+def _check_positive_int(value, name, where, allow_zero=False):
+    ok = isinstance(value, (int, np.integer)) and not isinstance(value, bool) and (
+        value >= 0 if allow_zero else value > 0)
+    if not ok:
+        raise ValueError(f"{where}: {name} must be a {'non-negative' if allow_zero else 'positive'} "
+                         f"int, received {value!r}")
+
+
+def load_model(filepath, custom_objects=None, compile=True):
+    """A model saved by ``model.save``; never unpickles anything."""
+    from .saving import load_model as _load
+    return _load(filepath, custom_objects=custom_objects, compile=compile)
+
+
+Model = Sequential

@@ -1,0 +1,150 @@
+"""Saving and loading models: one .npz file, JSON inside, never a pickle.
+
+File layout (a NumPy .npz, i.e. a zip of .npy arrays):
+
+    __minidl__            JSON (utf-8 bytes as uint8): format version, the
+                          model config (layers and their settings), the
+                          compile settings and the optimizer config
+    layer/<i>/<name>      each layer's weights, e.g. layer/0/kernel
+    extra/<i>/<name>      arrays a layer needs besides its weights
+    optimizer/<slot>/<j>  optimizer state, e.g. optimizer/m/3 for Adam
+
+The file is written to a temporary name in the same folder and renamed
+over the target, so a crash never leaves a half-written model. Loading uses
+``np.load(allow_pickle=False)``: a file cannot run code.
+"""
+import json
+import os
+import tempfile
+import zipfile
+
+import numpy as np
+
+from . import backend as K
+from . import losses as losses_mod
+from . import optimizers as optimizers_mod
+
+FORMAT = "minidl-model"
+VERSION = 1
+
+
+def _write_atomic(filepath, arrays):
+    filepath = os.fspath(filepath)
+    folder = os.path.dirname(os.path.abspath(filepath))
+    os.makedirs(folder, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=os.path.basename(filepath) + ".", suffix=".tmp", dir=folder)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            np.savez(f, **arrays)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, filepath)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+        raise
+
+
+def _json_array(obj):
+    return np.frombuffer(json.dumps(obj).encode("utf-8"), dtype=np.uint8)
+
+
+def _loss_name(loss):
+    return None if loss is None else loss.name
+
+
+def save_model(model, filepath, include_optimizer=True):
+    model._require_built("save")
+    header = {"format": FORMAT, "version": VERSION, "minidl": __import__("minidl").__version__,
+              "model": {"class_name": type(model).__name__, "config": model.get_config()},
+              "input_shape": list(model._input_shape), "compile": None}
+    arrays = {}
+    for i, layer in enumerate(model.layers):
+        for name, w in layer.weights.items():
+            arrays[f"layer/{i}/{name}"] = K.to_numpy(w)
+        for name, a in layer._extra_arrays().items():
+            arrays[f"extra/{i}/{name}"] = np.asarray(a)
+    if model.loss is not None:
+        header["compile"] = {"loss": _loss_name(model.loss), "metrics": model._metric_names,
+                             "optimizer": optimizers_mod.serialize(model.optimizer)}
+        if include_optimizer:
+            state = model.optimizer.get_state()
+            header["compile"]["iterations"] = state.pop("iterations")
+            for slot, values in state.items():
+                for j, a in enumerate(values):
+                    arrays[f"optimizer/{slot}/{j}"] = a
+    arrays["__minidl__"] = _json_array(header)
+    _write_atomic(filepath, arrays)
+
+
+def save_weights(model, filepath):
+    model._require_built("save_weights")
+    arrays = {f"layer/{i}/{name}": K.to_numpy(w)
+              for i, layer in enumerate(model.layers) for name, w in layer.weights.items()}
+    arrays["__minidl__"] = _json_array({"format": FORMAT + "-weights", "version": VERSION})
+    _write_atomic(filepath, arrays)
+
+
+def _open(filepath, what):
+    filepath = os.fspath(filepath)
+    if not os.path.exists(filepath):
+        raise FileNotFoundError(f"{what}: no such file {filepath!r}")
+    try:
+        data = np.load(filepath, allow_pickle=False)
+        arrays = {k: data[k] for k in data.files}
+    except (zipfile.BadZipFile, EOFError, OSError, ValueError) as e:
+        raise ValueError(
+            f"{what}: {filepath!r} is not a readable minidl file (truncated or not a .npz: {e})") from None
+    if "__minidl__" not in arrays:
+        raise ValueError(f"{what}: {filepath!r} is a .npz but not a minidl model (no __minidl__ header)")
+    try:
+        header = json.loads(arrays.pop("__minidl__").tobytes().decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as e:
+        raise ValueError(f"{what}: {filepath!r} has a damaged header ({e})") from None
+    return header, arrays
+
+
+def _set_layer_weights(model, arrays, what, filepath):
+    for i, layer in enumerate(model.layers):
+        names = list(layer.weights)
+        missing = [n for n in names if f"layer/{i}/{n}" not in arrays]
+        if missing:
+            raise ValueError(f"{what}: {filepath!r} has no weights {missing} for layer {i} ({layer.name})")
+        layer.set_weights([arrays[f"layer/{i}/{n}"] for n in names])
+
+
+def load_weights(model, filepath):
+    model._require_built("load_weights")
+    header, arrays = _open(filepath, "load_weights")
+    _set_layer_weights(model, arrays, "load_weights", filepath)
+
+
+def load_model(filepath, custom_objects=None, compile=True):
+    from .models import Sequential
+    header, arrays = _open(filepath, "load_model")
+    if header.get("format") != FORMAT:
+        raise ValueError(f"load_model: {filepath!r} holds {header.get('format')!r}, not a minidl model")
+    if header.get("version", 0) > VERSION:
+        raise ValueError(f"load_model: {filepath!r} is format version {header['version']}; "
+                         f"this minidl reads up to {VERSION}")
+    model = Sequential.from_config(header["model"]["config"], custom_objects=custom_objects)
+    model.build(tuple(header["input_shape"]))
+    _set_layer_weights(model, arrays, "load_model", filepath)
+    for i, layer in enumerate(model.layers):
+        prefix = f"extra/{i}/"
+        extra = {k[len(prefix):]: v for k, v in arrays.items() if k.startswith(prefix)}
+        if extra:
+            layer._load_extra_arrays(extra)
+    spec = header.get("compile")
+    if compile and spec:
+        model.compile(optimizer=optimizers_mod.deserialize(spec["optimizer"]),
+                      loss=losses_mod.get(spec["loss"]), metrics=spec["metrics"])
+        if "iterations" in spec:
+            state = {"iterations": spec["iterations"]}
+            for slot in model.optimizer.slots:
+                keys = sorted((k for k in arrays if k.startswith(f"optimizer/{slot}/")),
+                              key=lambda k: int(k.rsplit("/", 1)[1]))
+                if keys:
+                    state[slot] = [arrays[k] for k in keys]
+            model.optimizer.set_state(state)
+    return model

@@ -1,0 +1,147 @@
+"""Every layer's backward against central differences, in float64.
+
+``gradcheck.check_layer(layer, x)`` returns the max relative error of dL/dx
+and of dL/dw for each weight (see minidl/gradcheck.py). A correct backward
+gives ~1e-9; a wrong one is off by order 1. The bound here is 1e-6.
+"""
+import numpy as np
+import pytest
+
+from minidl import gradcheck
+from minidl.layers import (Activation, BatchNormalization, Conv2D, Dense, Dropout, Flatten,
+                           Lambda, MaxPooling2D)
+
+TOL = 1e-6
+
+
+def _input(shape, seed=0):
+    return np.random.default_rng(seed).standard_normal(shape)
+
+
+def _distinct(shape, seed=0):
+    """Values at least 0.01 apart, so no max-pool window has a near tie."""
+    n = int(np.prod(shape))
+    return np.random.default_rng(seed).permutation(n).reshape(shape) * 0.01
+
+
+def assert_gradients_ok(errors):
+    bad = {k: v for k, v in errors.items() if not v <= TOL}
+    assert not bad, f"relative errors above {TOL}: {bad} (all: {errors})"
+
+
+# ----------------------------------------------------------------- Dense
+@pytest.mark.parametrize("activation", ["linear", "relu", "sigmoid", "tanh", "softmax"])
+@pytest.mark.parametrize("use_bias", [True, False])
+def test_dense(xp, activation, use_bias):
+    layer = Dense(5, activation=activation, use_bias=use_bias)
+    errors = gradcheck.check_layer(layer, _input((4, 7)))
+    assert set(errors) == {"input", "kernel"} | ({"bias"} if use_bias else set())
+    assert_gradients_ok(errors)
+
+
+def test_dense_on_rank3_input_maps_the_last_axis(xp):
+    assert_gradients_ok(gradcheck.check_layer(Dense(3, activation="tanh"), _input((2, 3, 4))))
+
+
+# ----------------------------------------------------------------- Conv2D
+CONV_CASES = [
+    # kernel, strides, padding, input (N, H, W, C)
+    (1, 1, "valid", (2, 5, 5, 3)),
+    (2, 1, "same", (2, 5, 6, 2)),      # even kernel: TF pads the extra pixel bottom/right
+    (3, 1, "valid", (2, 6, 5, 2)),
+    (3, 1, "same", (2, 5, 5, 2)),
+    (3, 2, "same", (2, 6, 7, 2)),
+    (3, 2, "valid", (2, 7, 7, 2)),
+    (4, 1, "valid", (2, 7, 7, 2)),     # study 004's 4x4 kernel
+    (4, 2, "same", (2, 7, 8, 2)),
+    (5, 1, "same", (1, 6, 6, 2)),
+    (5, 3, "valid", (2, 9, 8, 1)),
+    (7, 1, "valid", (1, 8, 8, 2)),
+    (7, 2, "same", (1, 7, 7, 1)),
+    ((2, 3), (2, 1), "same", (2, 5, 6, 2)),
+]
+
+
+@pytest.mark.parametrize("kernel,strides,padding,shape", CONV_CASES)
+def test_conv2d(xp, kernel, strides, padding, shape):
+    layer = Conv2D(3, kernel, strides=strides, padding=padding, activation="relu")
+    assert_gradients_ok(gradcheck.check_layer(layer, _input(shape)))
+
+
+@pytest.mark.parametrize("activation", ["linear", "tanh", "sigmoid"])
+def test_conv2d_without_bias_and_other_activations(xp, activation):
+    layer = Conv2D(2, 3, padding="same", use_bias=False, activation=activation)
+    errors = gradcheck.check_layer(layer, _input((2, 4, 5, 2)))
+    assert "bias" not in errors
+    assert_gradients_ok(errors)
+
+
+# ----------------------------------------------------------------- pooling
+@pytest.mark.parametrize("pool,strides,padding,shape", [
+    (2, None, "valid", (2, 6, 6, 3)),
+    (2, None, "valid", (2, 7, 5, 2)),  # odd sizes: the last row/column is dropped
+    (3, 2, "valid", (2, 7, 7, 2)),     # overlapping windows
+    (2, 1, "valid", (1, 5, 5, 2)),
+    ((2, 3), None, "valid", (2, 6, 6, 1)),
+    (2, None, "same", (2, 5, 7, 2)),
+    (3, 2, "same", (1, 6, 5, 2)),
+])
+def test_max_pooling(xp, pool, strides, padding, shape):
+    layer = MaxPooling2D(pool, strides=strides, padding=padding)
+    assert_gradients_ok(gradcheck.check_layer(layer, _distinct(shape)))
+
+
+# ----------------------------------------------------------------- BatchNorm
+@pytest.mark.parametrize("shape", [(6, 5), (3, 4, 4, 3)], ids=["after_dense", "after_conv"])
+@pytest.mark.parametrize("center,scale", [(True, True), (False, True), (True, False)])
+def test_batch_normalization_training_mode(xp, shape, center, scale):
+    layer = BatchNormalization(center=center, scale=scale)
+    layer.build(shape[1:])
+    if scale:  # non-trivial gamma so its gradient path is exercised
+        layer.set_weights([np.linspace(0.5, 1.5, shape[-1])] + layer.get_weights()[1:])
+    assert_gradients_ok(gradcheck.check_layer(layer, _input(shape) * 2 + 1, training=True))
+
+
+def test_batch_normalization_inference_mode_is_an_affine_map(xp):
+    layer = BatchNormalization()
+    layer.build((3,))
+    layer.set_weights([np.array([1.0, 2.0, 0.5]), np.array([0.1, 0.0, -0.2]),
+                       np.array([0.3, -1.0, 2.0]), np.array([1.5, 0.5, 4.0])])
+    x = _input((4, 3))
+    y = layer.forward(x, training=False)
+    g, b, m, v = layer.get_weights()
+    np.testing.assert_allclose(np.asarray(y.get() if hasattr(y, "get") else y),
+                               (x - m) / np.sqrt(v + 1e-3) * g + b, rtol=1e-6)
+
+
+# ----------------------------------------------------------------- others
+def test_dropout_with_its_mask_fixed_by_the_seed(xp):
+    assert_gradients_ok(gradcheck.check_layer(Dropout(0.4), _input((3, 8)), training=True))
+
+
+def test_dropout_with_noise_shape(xp):
+    layer = Dropout(0.5, noise_shape=(None, 1, 1, 3))
+    assert_gradients_ok(gradcheck.check_layer(layer, _input((2, 3, 3, 3)), training=True))
+
+
+def test_flatten(xp):
+    assert_gradients_ok(gradcheck.check_layer(Flatten(), _input((2, 3, 4, 2))))
+
+
+@pytest.mark.parametrize("name", ["linear", "relu", "sigmoid", "tanh", "softmax"])
+def test_activation_layer(xp, name):
+    assert_gradients_ok(gradcheck.check_layer(Activation(name), _input((4, 6))))
+
+
+def test_lambda_affine_standardization(xp):
+    mean, std = np.float64(0.3), np.float64(0.2)
+    layer = Lambda(lambda x: (x - mean) / std)
+    assert_gradients_ok(gradcheck.check_layer(layer, _input((3, 4, 4, 1))))
+
+
+def test_lambda_that_is_not_affine_refuses_to_backpropagate(xp):
+    layer = Lambda(lambda x: x * x)
+    x = _input((2, 3))
+    layer.forward(x, training=True)
+    with pytest.raises(ValueError, match="elementwise affine"):
+        layer.backward(np.ones((2, 3)))
