@@ -129,9 +129,9 @@ def check_model(model, x, y, seed=0, eps=EPS):
         for layer in model.layers:
             _to_float64_weights(layer)
         x, y = model._arrays(x, y, "check_model")
-        first = model.layers[0]
-        saved_flag = first.input_grad_needed
-        first.input_grad_needed = True  # we want dL/dx too
+        saved_flags = [layer.input_grad_needed for layer in model.layers]
+        for layer in model.layers:
+            layer.input_grad_needed = True  # we want dL/dx too
         try:
             def loss():
                 K.seed(seed)
@@ -149,4 +149,5 @@ def check_model(model, x, y, seed=0, eps=EPS):
                         analytic[(layer.name, name)], numerical_gradient(loss, w, eps))
             return errors
         finally:
-            first.input_grad_needed = saved_flag
+            for layer, flag in zip(model.layers, saved_flags):
+                layer.input_grad_needed = flag
