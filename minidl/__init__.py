@@ -10,13 +10,9 @@ from . import backend
 from .backend import seed
 from . import (activations, callbacks, constraints, gradcheck, initializers, layers, losses,
                metrics, models, optimizers, utils)
-from . import datasets
-
-try:  # the augmentation module is optional at import time only while it is written
-    from . import preprocessing
-except ImportError:  # pragma: no cover
-    pass
+from . import datasets, preprocessing
+from . import plotting, zoo
 
 __all__ = ["backend", "seed", "activations", "callbacks", "constraints", "datasets",
            "gradcheck", "initializers", "layers", "losses", "metrics", "models",
-           "optimizers", "utils"]
+           "optimizers", "plotting", "preprocessing", "utils", "zoo"]

@@ -223,3 +223,27 @@ def permutation(n):
     if isinstance(g, np.random.Generator):
         return g.permutation(n)
     return array_module().argsort(g.random(n))
+
+
+# ------------------------------------------------------------ device info ---
+
+def gpu_name():
+    """The active GPU's name, or None on the CPU."""
+    if device() != "gpu":
+        return None
+    cupy = _import_cupy()
+    name = cupy.cuda.runtime.getDeviceProperties(cupy.cuda.Device().id)["name"]
+    return name.decode() if isinstance(name, bytes) else str(name)
+
+
+def gpu_pool_bytes():
+    """Bytes CuPy's memory pool holds now (in use + cached), or None on the CPU."""
+    if device() != "gpu":
+        return None
+    return int(_import_cupy().get_default_memory_pool().total_bytes())
+
+
+def array_library_version():
+    """Version of the active array library ('numpy x.y' or 'cupy x.y')."""
+    xp = array_module()
+    return f"{xp.__name__} {xp.__version__}"

@@ -388,7 +388,8 @@ class Sequential:
             val_logs = self._evaluate_batches(self._batches(val[0], val[1], "fit(validation_data)"),
                                               epoch=epoch)
             logs.update({"val_" + k: v for k, v in val_logs.items()})
-        progress.close(totals.seen, {k: v for k, v in logs.items() if k not in self._aliases()})
+        done = totals.seen if unit == "sample" else totals.batches
+        progress.close(done, {k: v for k, v in logs.items() if k not in self._aliases()})
         return logs
 
     def _aliases(self):
@@ -552,6 +553,7 @@ class _Totals:
         self.loss_sum = None
         self.metric_sums = None
         self.seen = 0
+        self.batches = 0
         self.first_bad = None
         self.check_now = False
 
@@ -568,6 +570,7 @@ class _Totals:
             self.metric_sums = [a + s for a, s in zip(self.metric_sums, sums)]
             self.first_bad = xp.where((self.first_bad < 0) & bad, index, self.first_bad)
         self.seen += n
+        self.batches += 1
         self.check_now = xp is np
 
     def check(self):

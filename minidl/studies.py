@@ -1,0 +1,208 @@
+"""Reproduce the studies: ``python -m minidl.studies``.
+
+    python -m minidl.studies --list
+    python -m minidl.studies --models s000_cnn1 s004_model1 [--max-epochs N] [--limit N]
+    python -m minidl.studies --study 000 [--device gpu] [--out results/] [--data PATH]
+    python -m minidl.studies --all
+
+For each model it replays the recipe (``minidl.zoo.run_recipe``) and writes
+``<out>/<model>.json`` (recipe, device, versions, seed, epochs, per-epoch
+history, per-phase test accuracy, time per epoch, peak memory) and
+``<out>/<model>_curves.png``, then rewrites ``<out>/README.md``: a table of
+published vs minidl test accuracy built from *all* the JSON files there.
+"""
+import argparse
+import glob
+import json
+import os
+import platform
+import sys
+
+import numpy as np
+
+from . import __version__
+from . import backend as K
+from . import plotting, zoo
+from .datasets import DatasetNotFoundError
+
+
+def describe_device():
+    """The machine a run used: CPU model and threads, GPU name when on CuPy."""
+    import numba
+    info = {"device": K.device(), "cpu": _cpu_name(), "cpu_count": os.cpu_count(),
+            "numba_threads": numba.get_num_threads(), "platform": platform.platform()}
+    if K.device() == "gpu":
+        info["gpu"] = K.gpu_name()
+    return info
+
+
+def _cpu_name():
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown"
+
+
+def versions():
+    import numba
+    cupy = K.array_library_version() if K.device() == "gpu" else None
+    return {"minidl": __version__, "numpy": np.__version__, "numba": numba.__version__,
+            "cupy": cupy, "python": platform.python_version()}
+
+
+def device_label(info):
+    if info.get("gpu"):
+        return f"GPU {info['gpu']}"
+    return f"CPU {info.get('cpu', '?')}, {info.get('numba_threads', '?')} threads"
+
+
+def run(key, out, max_epochs=None, limit=None, seed=0, data_path=None, verbose=1,
+        keras20_lr_assignment=False):
+    """Run one recipe; write its JSON and curves into ``out``; return (record, JSON path)."""
+    result = zoo.run_recipe(key, max_epochs=max_epochs, limit=limit, seed=seed, verbose=verbose,
+                            data_path=data_path, keras20_lr_assignment=keras20_lr_assignment)
+    result.pop("trained_model")
+    result["device_info"] = describe_device()
+    result["versions"] = versions()
+    name = key + ("_keras20lr" if keras20_lr_assignment else "")
+    os.makedirs(out, exist_ok=True)
+    path = os.path.join(out, name + ".json")
+    with open(path, "w") as f:
+        json.dump(result, f, indent=1)
+    plotting.plot_history(result["history"], os.path.join(out, name + "_curves.png"),
+                          title=f"{name}: {result['recipe']['description']}")
+    return result, path
+
+
+def _phase_epoch_time(record, phase):
+    h = record["history"]
+    times = [t for t, p in zip(h.get("epoch_time_s", []), h.get("phase", [])) if p == phase]
+    return float(np.mean(times)) if times else None
+
+
+def write_readme(out):
+    """Rewrite ``out/README.md`` from every result JSON in ``out``; return its path."""
+    records = []
+    for path in sorted(glob.glob(os.path.join(out, "*.json"))):
+        with open(path) as f:
+            record = json.load(f)
+        if isinstance(record, dict) and "phases" in record and "recipe" in record:
+            records.append((os.path.splitext(os.path.basename(path))[0], record))
+    lines = ["# minidl vs the published studies", "",
+             "Written by `python -m minidl.studies` from the JSON files in this folder. "
+             "Accuracies are on each study's test set, in %; 'diff' is minidl minus "
+             "published, in percentage points. One row per training phase the study "
+             "published a figure for.", "",
+             "| model | study | phase | published | minidl | diff (pp) | epochs | s/epoch "
+             "| device |",
+             "| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | --- |"]
+    notes = []
+    for name, r in records:
+        for p in r["phases"]:
+            if p.get("published_accuracy") is None:
+                continue
+            ours = 100 * p["test_accuracy"]
+            epochs = str(p["epochs"]) if p["epochs"] == p["epochs_planned"] else \
+                f"{p['epochs']} of {p['epochs_planned']}"
+            t = _phase_epoch_time(r, p["phase"])
+            lines.append(
+                f"| {name} | {r['study']} | {p['phase']}/{len(r['phases'])} "
+                f"| {p['published_accuracy']:.2f} | {ours:.2f} "
+                f"| {ours - p['published_accuracy']:+.2f} | {epochs} "
+                f"| {'' if t is None else f'{t:.2f}' if t < 10 else f'{t:.0f}'} | {device_label(r.get('device_info', {}))} |")
+        caveats = []
+        if r.get("capped"):
+            caveats.append(f"capped at {r['max_epochs']} epoch(s) per phase")
+        if r.get("limit"):
+            caveats.append(f"limited to {r['limit']} samples per part "
+                           f"(train {r['samples']['train']}, test {r['samples']['test']})")
+        if caveats:
+            notes.append(f"- **{name}**: " + "; ".join(caveats) + ": not comparable with the "
+                         "published figure.")
+        if r.get("keras20_lr_assignment"):
+            notes.append(f"- **{name}**: replays Keras 2.0.x, which ignored "
+                         "`model.optimizer.lr = ...`: the lr stays at its compiled value.")
+    if notes:
+        lines += ["", "Runs that differ from the study's recipe:", ""] + notes
+    study_notes = {r["model"]: r["recipe"].get("notes") for _, r in records
+                   if r["recipe"].get("notes")}
+    if study_notes:
+        lines += ["", "Notes on the recipes and the published figures:", ""]
+        lines += [f"- **{k}**: {v}" for k, v in study_notes.items()]
+    path = os.path.join(out, "README.md")
+    with open(path, "w") as f:
+        f.write("\n".join(lines) + "\n")
+    return path
+
+
+def _select(args):
+    if args.all:
+        return list(zoo.RECIPES)
+    keys = list(args.models or [])
+    for study in args.study or []:
+        study = study.zfill(3)
+        found = [k for k, r in zoo.RECIPES.items() if r.study == study]
+        if not found:
+            raise SystemExit(f"--study: no study {study!r}; studies are "
+                             f"{sorted({r.study for r in zoo.RECIPES.values()})}")
+        keys += found
+    unknown = [k for k in keys if k not in zoo.RECIPES]
+    if unknown:
+        raise SystemExit(f"--models: unknown {unknown}; see --list")
+    return list(dict.fromkeys(keys))
+
+
+def _list():
+    for key, r in zoo.RECIPES.items():
+        published = " -> ".join(f"{p.published:.2f}" for p in r.phases if p.published)
+        print(f"{key:32s} {r.epochs:4d} epochs  published {published:15s}  {r.description}")
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog="python -m minidl.studies", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    what = parser.add_argument_group("what to run")
+    what.add_argument("--models", nargs="+", metavar="KEY", help="recipe keys (see --list)")
+    what.add_argument("--study", nargs="+", metavar="ID", help="every model of these studies")
+    what.add_argument("--all", action="store_true", help="every recipe")
+    what.add_argument("--list", action="store_true", help="list the recipes and exit")
+    parser.add_argument("--max-epochs", type=int, help="cap every phase (quick runs)")
+    parser.add_argument("--limit", type=int, help="at most N train/val/test samples")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--device", choices=("cpu", "gpu", "auto"), default="auto")
+    parser.add_argument("--out", default="results", help="output folder (default results/)")
+    parser.add_argument("--data", help="dataset folder (default: MINIDL_DATA, cache, download)")
+    parser.add_argument("--keras20-lr", action="store_true",
+                        help="skip study 000's `optimizer.lr = ...` as Keras 2.0.x did")
+    parser.add_argument("--verbose", type=int, default=2, choices=(0, 1, 2))
+    args = parser.parse_args(argv)
+    if args.list:
+        _list()
+        return 0
+    keys = _select(args)
+    if not keys:
+        parser.error("name what to run: --models KEY..., --study ID... or --all")
+    K.set_device(args.device)
+    for key in keys:
+        try:
+            result, path = run(key, args.out, max_epochs=args.max_epochs, limit=args.limit,
+                         seed=args.seed, data_path=args.data, verbose=args.verbose,
+                         keras20_lr_assignment=args.keras20_lr)
+        except DatasetNotFoundError as err:
+            print(err, file=sys.stderr)
+            return 2
+        last = result["phases"][-1]
+        print(f"{key}: test accuracy {100 * last['test_accuracy']:.2f}% "
+              f"(published {last['published_accuracy']}), {result['epochs_run']} epochs, "
+              f"{result['wall_s']:.0f}s -> {path}")
+        write_readme(args.out)
+    print(f"table: {os.path.join(args.out, 'README.md')}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
