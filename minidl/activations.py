@@ -4,8 +4,10 @@ Each backward is written in terms of the output y, which the layer keeps
 anyway, so no pre-activation has to be stored.
 
 ``forward(z, out=None)``: pass ``out=z`` to overwrite a fresh pre-activation
-in place (Dense and Conv2D do; it saves a pass over memory).
+in place (Dense and Conv2D do; it saves a pass over memory). ``backward``
+may overwrite ``grad_y`` (ReLU does): a gradient is consumed once.
 """
+from . import kernels
 from .backend import get_array_module
 
 
@@ -40,11 +42,13 @@ class ReLU(Activation):
     name = "relu"
 
     def forward(self, z, out=None):
+        if out is z:
+            return kernels.relu_forward_inplace(z)
         return get_array_module(z).maximum(z, 0, out=out)
 
     def backward(self, grad_y, y):
-        """dL/dz = dL/dy * [y > 0]"""
-        return grad_y * (y > 0)
+        """dL/dz = dL/dy * [y > 0]   (in place in grad_y)"""
+        return kernels.relu_backward_inplace(grad_y, y)
 
 
 class Sigmoid(Activation):
@@ -102,6 +106,19 @@ tanh = Tanh()
 softmax = Softmax()
 
 _BY_NAME = {a.name: a for a in (linear, relu, sigmoid, tanh, softmax)}
+
+
+def add_bias_and_activate(z, bias, activation):
+    """y = f(z + b), in place in z: (M, F); b: (F,) or None.
+
+    Used by Dense and Conv2D on their fresh matrix product; ReLU with a bias
+    is one fused pass over z (kernels.bias_add_relu_inplace).
+    """
+    if activation is relu and bias is not None:
+        return kernels.bias_add_relu_inplace(z, bias)
+    if bias is not None:
+        z += bias
+    return activation.forward(z, out=z)
 
 
 def get(identifier):

@@ -16,6 +16,7 @@ new value, as Keras's optimizers do.
 import numpy as np
 
 from . import backend as K
+from . import kernels
 
 
 class Optimizer:
@@ -107,13 +108,8 @@ class SGD(Optimizer):
         if not self.momentum:
             w -= lr_t * g
             return
-        v = self.state["moments"][i]
-        v *= self.momentum
-        v -= lr_t * g
-        if self.nesterov:
-            w += self.momentum * v - lr_t * g
-        else:
-            w += v
+        kernels.sgd_momentum_update(w, g, self.state["moments"][i], lr_t, self.momentum,
+                                    self.nesterov)
 
     def get_config(self):
         return {**super().get_config(), "momentum": self.momentum, "nesterov": self.nesterov}
@@ -141,17 +137,8 @@ class Adam(Optimizer):
         super().update(weights, grads, constraints)
 
     def _update_one(self, i, w, g, lr_t):
-        xp = K.get_array_module(w)
-        m, v = self.state["m"][i], self.state["v"][i]
-        m *= self.beta_1
-        m += (1.0 - self.beta_1) * g
-        v *= self.beta_2
-        v += (1.0 - self.beta_2) * (g * g)
-        step = xp.sqrt(v)
-        step += self.epsilon
-        xp.divide(m, step, out=step)
-        step *= lr_t * self._bias_correction
-        w -= step
+        kernels.adam_update(w, g, self.state["m"][i], self.state["v"][i],
+                            lr_t * self._bias_correction, self.beta_1, self.beta_2, self.epsilon)
 
     def get_config(self):
         return {**super().get_config(), "beta_1": self.beta_1, "beta_2": self.beta_2,
@@ -194,14 +181,8 @@ class Adadelta(Optimizer):
         self.epsilon = K.epsilon() if epsilon is None else float(epsilon)
 
     def _update_one(self, i, w, g, lr_t):
-        xp = K.get_array_module(w)
-        a, d = self.state["accumulators"][i], self.state["delta_accumulators"][i]
-        a *= self.rho
-        a += (1.0 - self.rho) * (g * g)
-        u = g * xp.sqrt(d + self.epsilon) / xp.sqrt(a + self.epsilon)
-        w -= lr_t * u
-        d *= self.rho
-        d += (1.0 - self.rho) * (u * u)
+        kernels.adadelta_update(w, g, self.state["accumulators"][i],
+                                self.state["delta_accumulators"][i], lr_t, self.rho, self.epsilon)
 
     def get_config(self):
         return {**super().get_config(), "rho": self.rho, "epsilon": self.epsilon}

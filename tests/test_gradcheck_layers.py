@@ -145,3 +145,25 @@ def test_lambda_that_is_not_affine_refuses_to_backpropagate(xp):
     layer.forward(x, training=True)
     with pytest.raises(ValueError, match="elementwise affine"):
         layer.backward(np.ones((2, 3)))
+
+
+@pytest.fixture
+def one_sample_blocks():
+    """Make Conv2D work one sample at a time (its im2col workspace holds one)."""
+    from minidl import backend as K
+    saved = K.workspace_bytes()
+    K.set_workspace_bytes(1)
+    yield
+    K.set_workspace_bytes(saved)
+
+
+def test_conv2d_in_blocks_of_samples_gives_the_same_gradients(xp, one_sample_blocks):
+    layer = Conv2D(3, 3, strides=2, padding="same", activation="relu")
+    x = _input((3, 5, 6, 2))
+    assert_gradients_ok(gradcheck.check_layer(layer, x))
+    assert len(layer._blocks(layer.x)) == 3  # really one block per sample
+    from minidl import backend as K
+    blocked = layer.forward(layer.x)
+    K.set_workspace_bytes(1 << 30)
+    assert len(layer._blocks(layer.x)) == 1
+    np.testing.assert_allclose(K.to_numpy(layer.forward(layer.x)), K.to_numpy(blocked), rtol=1e-12)

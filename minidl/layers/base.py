@@ -20,8 +20,9 @@ _name_counts = defaultdict(int)
 
 
 def _snake_case(name):
-    s = re.sub(r"(.)([A-Z][a-z]+)", r"\1_\2", name)
-    return re.sub(r"([a-z])([A-Z0-9])", r"\1_\2", s).lower()
+    """Conv2D -> conv2d, MaxPooling2D -> max_pooling2d: Keras 2.2's rule."""
+    s = re.sub(r"(.)([A-Z][a-z0-9]+)", r"\1_\2", name)
+    return re.sub(r"([a-z])([A-Z])", r"\1_\2", s).lower()
 
 
 def unique_name(prefix):

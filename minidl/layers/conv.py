@@ -1,5 +1,6 @@
 """Conv2D: a 2-D convolution as im2col followed by one matrix product."""
 from .. import activations, constraints
+from .. import backend as K
 from ..kernels import col2im, im2col, window_geometry
 from .base import Layer, int_pair, positive_int
 
@@ -17,6 +18,12 @@ class Conv2D(Layer):
     which, rows being ordered (n, h, w), already *is* y in NHWC order.
     padding='same' pads as TensorFlow (extra pixel bottom/right).
     Defaults as Keras 2.2.4 convolutional.py.
+
+    ``cols`` is kh*kw times larger than x, so the batch is processed in
+    blocks of samples whose cols fit ``backend.workspace_bytes()`` (a few
+    MiB on the CPU: the buffer never leaves the cache), and backward
+    recomputes each block's cols from x instead of keeping them all: the
+    layer holds only x between forward and backward, as PyTorch does.
     """
 
     def __init__(self, filters, kernel_size, strides=(1, 1), padding="valid",
@@ -42,7 +49,7 @@ class Conv2D(Layer):
         self.kernel_constraint = constraints.get(kernel_constraint)
         self.bias_constraint = constraints.get(bias_constraint)
         self.geometry = None
-        self.cols = self.y = self.x_shape = None
+        self.x = self.y = None
 
     def compute_output_shape(self, input_shape):
         if len(input_shape) != 3:
@@ -66,43 +73,72 @@ class Conv2D(Layer):
         super().build(input_shape)
 
     def forward(self, x, training=False):
-        z = self.forward_preactivation(x, training)
-        y = self.activation.forward(z, out=z)            # in place: z is ours
+        z = self._convolve(x, training)                  # (N*Ho*Wo, F), ours to overwrite
+        y = activations.add_bias_and_activate(z, self.params.get("bias"), self.activation)
         if training:
             self.y = y
-        return y
+        return y.reshape(x.shape[0], self.geometry.out_h, self.geometry.out_w, self.filters)
 
     def forward_preactivation(self, x, training=False):
         """z = conv(x, W) + b, before the activation: (N, H, W, C) -> (N, Ho, Wo, F)."""
+        z = activations.add_bias_and_activate(self._convolve(x, training),
+                                              self.params.get("bias"), activations.linear)
+        return z.reshape(x.shape[0], self.geometry.out_h, self.geometry.out_w, self.filters)
+
+    def _convolve(self, x, training):
+        """z = cols @ W, without bias: (N*Ho*Wo, F); keeps x for backward."""
         self._check_input(x)
-        g = self.geometry
-        cols = im2col(x, g)                                        # (N*Ho*Wo, kh*kw*C)
-        z = cols @ self.params["kernel"].reshape(-1, self.filters)  # (N*Ho*Wo, F)
-        if self.use_bias:
-            z += self.params["bias"]
         if training:
-            self.cols, self.x_shape = cols, x.shape
-        return z.reshape(x.shape[0], g.out_h, g.out_w, self.filters)
+            self.x = x
+        kernel = self.params["kernel"].reshape(-1, self.filters)    # (kh*kw*C, F)
+        blocks = self._blocks(x)
+        if len(blocks) == 1:
+            return im2col(x, self.geometry) @ kernel
+        xp = K.get_array_module(x)
+        rows = self.geometry.out_h * self.geometry.out_w
+        z = xp.empty((x.shape[0] * rows, self.filters), dtype=x.dtype)
+        for start, stop in blocks:
+            xp.matmul(im2col(x[start:stop], self.geometry), kernel, out=z[start * rows:stop * rows])
+        return z
+
+    def _blocks(self, x):
+        """[(start, stop)] sample ranges whose cols fit the workspace."""
+        g = self.geometry
+        per_sample = g.out_h * g.out_w * g.kh * g.kw * x.shape[-1] * x.dtype.itemsize
+        step = max(1, K.workspace_bytes() // per_sample)
+        return [(s, min(s + step, x.shape[0])) for s in range(0, x.shape[0], step)]
 
     def backward(self, grad_out):
         """dL/dz = f'(z) * dL/dy, then through the convolution (below)."""
         if self.y is None:
             raise self._missing_cache()
-        return self.backward_preactivation(self.activation.backward(grad_out, self.y))
+        grad_z = self.activation.backward(grad_out.reshape(self.y.shape), self.y)
+        return self.backward_preactivation(grad_z)
 
     def backward_preactivation(self, grad_z):
-        """dW = cols^T dz,  db = sum dz,  dx = col2im(dz W^T)   (dz: (N, Ho, Wo, F))"""
-        if self.cols is None:
+        """dW = cols^T dz,  db = sum dz,  dx = col2im(dz W^T)    (dz: (N*Ho*Wo, F))
+
+        Block by block of samples, with each block's cols made again from x.
+        """
+        if self.x is None:
             raise self._missing_cache()
-        kernel = self.params["kernel"]
-        grad_z = grad_z.reshape(-1, self.filters)                  # (N*Ho*Wo, F)
-        self.grads["kernel"] = (self.cols.T @ grad_z).reshape(kernel.shape)
+        x, g = self.x, self.geometry
+        xp = K.get_array_module(x)
+        kernel = self.params["kernel"].reshape(-1, self.filters)    # (kh*kw*C, F)
+        grad_z = grad_z.reshape(-1, self.filters)
+        rows = g.out_h * g.out_w
+        grad_kernel = xp.zeros_like(kernel)
+        grad_x = xp.empty_like(x) if self.input_grad_needed else None
+        for start, stop in self._blocks(x):
+            cols = im2col(x[start:stop], g)                          # (B*Ho*Wo, kh*kw*C)
+            dz = grad_z[start * rows:stop * rows]
+            grad_kernel += cols.T @ dz
+            if grad_x is not None:
+                grad_x[start:stop] = col2im(dz @ kernel.T, (stop - start,) + x.shape[1:], g)
+        self.grads["kernel"] = grad_kernel.reshape(self.params["kernel"].shape)
         if self.use_bias:
             self.grads["bias"] = grad_z.sum(axis=0)
-        if not self.input_grad_needed:
-            return None
-        grad_cols = grad_z @ kernel.reshape(-1, self.filters).T    # (N*Ho*Wo, kh*kw*C)
-        return col2im(grad_cols, self.x_shape, self.geometry)
+        return grad_x
 
     def get_config(self):
         return {**super().get_config(), "filters": self.filters,

@@ -42,27 +42,31 @@ class Dense(Layer):
         super().build(input_shape)
 
     def forward(self, x, training=False):
-        z = self.forward_preactivation(x, training)
-        y = self.activation.forward(z, out=z)            # in place: z is ours
+        z = self._matmul(x, training)                    # (N, units), ours to overwrite
+        y = activations.add_bias_and_activate(z, self.params.get("bias"), self.activation)
         if training:
             self.y = y
-        return y
+        return y.reshape(x.shape[:-1] + (self.units,))
 
     def forward_preactivation(self, x, training=False):
         """z = x W + b, before the activation: (N, in) -> (N, units)."""
+        z = activations.add_bias_and_activate(self._matmul(x, training), self.params.get("bias"),
+                                              activations.linear)
+        return z.reshape(x.shape[:-1] + (self.units,))
+
+    def _matmul(self, x, training):
+        """x W: (N, in) @ (in, units); keeps x for the weight gradient."""
         self._check_input(x)
-        z = x.reshape(-1, x.shape[-1]) @ self.params["kernel"]
-        if self.use_bias:
-            z += self.params["bias"]
         if training:
             self.x = x
-        return z.reshape(x.shape[:-1] + (self.units,))
+        return x.reshape(-1, x.shape[-1]) @ self.params["kernel"]
 
     def backward(self, grad_out):
         """dL/dz = f'(z) * dL/dy, then through the affine map (below)."""
         if self.y is None:
             raise self._missing_cache()
-        return self.backward_preactivation(self.activation.backward(grad_out, self.y))
+        grad_z = self.activation.backward(grad_out.reshape(self.y.shape), self.y)
+        return self.backward_preactivation(grad_z)
 
     def backward_preactivation(self, grad_z):
         """dW = x^T dz,  db = sum_n dz,  dx = dz W^T      (dz: (N, units))

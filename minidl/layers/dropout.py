@@ -1,5 +1,6 @@
 """Dropout: zero a random fraction of the inputs while training."""
 from .. import backend as K
+from .. import kernels
 from .base import Layer
 
 
@@ -7,6 +8,7 @@ class Dropout(Layer):
     """Inverted dropout, as Keras 2 (tf.nn.dropout with keep_prob = 1 - rate).
 
     training:  y = x * mask,  mask = [u >= rate] / (1 - rate),  u ~ U(0, 1)
+               (the draws u are kept; backward rebuilds the mask from them)
     inference: y = x (the 1/(1 - rate) scaling in training keeps E[y] = x).
 
     ``noise_shape`` shares one mask value along axes of size 1, e.g.
@@ -21,7 +23,7 @@ class Dropout(Layer):
         self.rate = float(rate)
         self.noise_shape = None if noise_shape is None else tuple(noise_shape)
         self.seed = seed  # accepted for Keras compatibility; minidl.seed() governs
-        self.mask = None
+        self.draws = None
 
     def _mask_shape(self, x):
         if self.noise_shape is None:
@@ -32,17 +34,23 @@ class Dropout(Layer):
 
     def forward(self, x, training=False):
         if not training or self.rate == 0.0:
-            self.mask = None
+            self.draws = None
             return x
-        u = K.random_uniform(self._mask_shape(x), dtype=x.dtype)
-        mask = (u >= self.rate).astype(x.dtype)
-        mask *= 1.0 / (1.0 - self.rate)
-        self.mask = mask
-        return x * mask
+        u = K.random_uniform(self._mask_shape(x), dtype=x.dtype)   # the draws decide the mask
+        self.draws = u
+        if u.shape != x.shape:  # noise_shape: one draw shared along the size-1 axes
+            u = K.get_array_module(u).broadcast_to(u, x.shape)
+        return kernels.dropout_forward(x, u, self.rate)
 
     def backward(self, grad_out):
-        """dL/dx = mask * dL/dy (identity after an inference forward)."""
-        return grad_out if self.mask is None else grad_out * self.mask
+        """dL/dx = mask * dL/dy: the same mask multiplies the gradient
+        (identity after an inference forward)."""
+        if self.draws is None:
+            return grad_out
+        u = self.draws
+        if u.shape != grad_out.shape:
+            u = K.get_array_module(u).broadcast_to(u, grad_out.shape)
+        return kernels.dropout_forward(grad_out, u, self.rate)
 
     def get_config(self):
         return {**super().get_config(), "rate": self.rate,

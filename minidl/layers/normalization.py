@@ -1,6 +1,6 @@
 """BatchNormalization: normalize each channel with batch statistics."""
 from .. import backend as K
-from .. import constraints
+from .. import constraints, kernels
 from .base import Layer
 
 
@@ -78,6 +78,22 @@ class BatchNormalization(Layer):
         beta = self.params["beta"] if self.center else xp.zeros(c, dtype=dtype)
         return gamma, beta
 
+    def _rows(self, a):
+        """(..., C, ...) -> (M, C) with the channel axis last (a view when it already is)."""
+        xp = K.get_array_module(a)
+        if self._channel_axis != a.ndim - 1:
+            a = xp.ascontiguousarray(xp.moveaxis(a, self._channel_axis, -1))
+        return a.reshape(-1, a.shape[-1])
+
+    def _unrows(self, a2, shape):
+        """Inverse of _rows for an array of the input's ``shape``."""
+        xp = K.get_array_module(a2)
+        if self._channel_axis == len(shape) - 1:
+            return a2.reshape(shape)
+        moved = tuple(d for i, d in enumerate(shape) if i != self._channel_axis) + (
+            shape[self._channel_axis],)
+        return xp.moveaxis(a2.reshape(moved), -1, self._channel_axis)
+
     def forward(self, x, training=False):
         self._check_input(x)
         xp = K.get_array_module(x)
@@ -87,15 +103,11 @@ class BatchNormalization(Layer):
             a = gamma / xp.sqrt(self.state["moving_variance"] + self.epsilon)
             b = beta - self.state["moving_mean"] * a
             return x * self._bcast(a) + self._bcast(b)
-        mean = x.mean(axis=self._reduce_axes)
-        x_centered = x - self._bcast(mean)
-        var = (x_centered * x_centered).mean(axis=self._reduce_axes)  # biased, as Keras
-        inv_std = 1.0 / xp.sqrt(var + self.epsilon)
-        x_hat = x_centered
-        x_hat *= self._bcast(inv_std)
-        self.x_hat, self.inv_std = x_hat, inv_std
-        self._update_moving(mean, var, x.size // mean.size)
-        return x_hat * self._bcast(gamma) + self._bcast(beta)
+        y, x_hat, mean, var, inv_std = kernels.batchnorm_forward(self._rows(x), gamma, beta,
+                                                                 self.epsilon)
+        self.x_hat, self.inv_std = x_hat, inv_std           # x_hat: (M, C)
+        self._update_moving(mean, var, x_hat.shape[0])
+        return self._unrows(y, x.shape)
 
     def _update_moving(self, mean, var, count):
         if self.unbiased_moving_variance:
@@ -125,21 +137,16 @@ class BatchNormalization(Layer):
         """
         if self.x_hat is None:
             raise self._missing_cache()
-        dgamma = (grad_out * self.x_hat).sum(axis=self._reduce_axes)
-        dbeta = grad_out.sum(axis=self._reduce_axes)
+        gamma, _ = self._gamma_beta(grad_out.dtype)
+        dx, dgamma, dbeta = kernels.batchnorm_backward(self._rows(grad_out), self.x_hat, gamma,
+                                                       self.inv_std)
         if self.scale:
             self.grads["gamma"] = dgamma
         if self.center:
             self.grads["beta"] = dbeta
         if not self.input_grad_needed:
             return None
-        gamma, _ = self._gamma_beta(grad_out.dtype)
-        m = self.x_hat.size // dbeta.size
-        dx = grad_out * m
-        dx -= self._bcast(dbeta)
-        dx -= self.x_hat * self._bcast(dgamma)
-        dx *= self._bcast(gamma * self.inv_std / m)
-        return dx
+        return self._unrows(dx, grad_out.shape)
 
     def _extra_arrays(self):
         if self._biased is None:
