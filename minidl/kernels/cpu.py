@@ -25,6 +25,7 @@ parallel passes; each has its NumPy reference in ``elementwise.py``,
 import numpy as np
 from numba import njit, prange
 
+from .geometry import check_4d, check_shape
 from .im2col import col2im_reference, im2col_reference
 from .elementwise import (bias_add_relu_inplace_reference, dropout_forward_reference,
                           relu_backward_inplace_reference, relu_forward_inplace_reference)
@@ -41,17 +42,6 @@ _COMPILED = (np.float32, np.float64)
 def _ints(values):
     """Plain ints, so that every call shares one compiled signature."""
     return tuple(int(v) for v in values)
-
-
-def _check_4d(fn, name, a):
-    if a.ndim != 4:
-        raise ValueError(f"{fn}: {name} must be 4-D (N, H, W, C), received shape {a.shape}")
-
-
-def _check_shape(fn, name, a, expected):
-    if tuple(a.shape) != tuple(expected):
-        raise ValueError(f"{fn}: {name} must have shape {tuple(expected)} for this "
-                         f"geometry, received {tuple(a.shape)}")
 
 
 # ---------------------------------------------------------------- im2col ---
@@ -117,7 +107,7 @@ def _col2im(cols, shape, g, dx):
 
 def im2col(x, g):
     """x: (N, H, W, C) -> cols: (N*out_h*out_w, kh*kw*C), columns ordered (i, j, c)."""
-    _check_4d("im2col", "x", x)
+    check_4d("im2col", "x", x)
     if x.dtype not in _COMPILED:
         return im2col_reference(x, g)
     n, _, _, c = x.shape
@@ -129,7 +119,7 @@ def im2col(x, g):
 def col2im(cols, x_shape, g):
     """cols: (N*out_h*out_w, kh*kw*C) -> dx: (N, H, W, C), overlaps summed."""
     n, h, w, c = x_shape = _ints(x_shape)
-    _check_shape("col2im", "cols", cols, (n * g.out_h * g.out_w, g.kh * g.kw * c))
+    check_shape("col2im", "cols", cols, (n * g.out_h * g.out_w, g.kh * g.kw * c))
     if cols.dtype not in _COMPILED:
         return col2im_reference(cols, x_shape, g)
     dx = np.zeros(x_shape, dtype=cols.dtype)
@@ -255,7 +245,7 @@ def _unpadded(g):
 
 def maxpool_forward(x, g):
     """x: (N, H, W, C) -> (out, argmax int32), each (N, out_h, out_w, C)."""
-    _check_4d("maxpool_forward", "x", x)
+    check_4d("maxpool_forward", "x", x)
     if x.dtype not in _COMPILED:
         return maxpool_forward_reference(x, g)
     n, _, _, c = x.shape
@@ -273,8 +263,8 @@ def maxpool_backward(grad_out, argmax, x_shape, g):
     """grad_out, argmax: (N, out_h, out_w, C) -> dx: (N, H, W, C)."""
     n, h, w, c = x_shape = _ints(x_shape)
     expected = (n, g.out_h, g.out_w, c)
-    _check_shape("maxpool_backward", "grad_out", grad_out, expected)
-    _check_shape("maxpool_backward", "argmax", argmax, expected)
+    check_shape("maxpool_backward", "grad_out", grad_out, expected)
+    check_shape("maxpool_backward", "argmax", argmax, expected)
     if grad_out.dtype not in _COMPILED:
         return maxpool_backward_reference(grad_out, argmax, x_shape, g)
     flat = (np.ascontiguousarray(grad_out).reshape(-1),

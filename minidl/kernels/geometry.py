@@ -35,3 +35,15 @@ def window_geometry(in_h, in_w, kernel_size, strides, padding, layer="layer"):
     out_h, pt, pb = _one_axis(in_h, kh, sh, padding)
     out_w, pl, pr = _one_axis(in_w, kw, sw, padding)
     return Geometry(kh, kw, sh, sw, pt, pb, pl, pr, out_h, out_w)
+
+
+def check_4d(fn, name, a):
+    """Refuse an array that is not (N, H, W, C), naming the kernel and argument."""
+    if a.ndim != 4:
+        raise ValueError(f"{fn}: {name} must be 4-D (N, H, W, C), received shape {a.shape}")
+
+
+def check_shape(fn, name, a, expected):
+    if tuple(a.shape) != tuple(expected):
+        raise ValueError(f"{fn}: {name} must have shape {tuple(expected)} for this "
+                         f"geometry, received {tuple(a.shape)}")

@@ -13,8 +13,8 @@ statistics). ``get_weights()`` returns both in Keras's order.
 from collections import defaultdict
 import re
 
+from .. import activations, constraints, initializers
 from .. import backend as K
-from .. import initializers
 
 _name_counts = defaultdict(int)
 
@@ -181,3 +181,59 @@ def int_pair(value, what):
     if len(pair) != 2:
         raise ValueError(f"{what}: expected an int or a pair of ints, received {value!r}")
     return tuple(positive_int(v, what) for v in pair)
+
+
+class LinearLayer(Layer):
+    """Base of Dense and Conv2D: y = f(z + b), z a linear map of x with a kernel.
+
+    A subclass supplies the linear map and its backward:
+      ``_linear(x, training)`` -> z without bias, a fresh (M, F) array, keeping
+      what backward needs; ``backward_preactivation(dz)`` -> dL/dx, filling
+      dL/dkernel and dL/dbias; and ``_output_shape(x)``.
+    This class adds the bias and the activation, in one fused pass where a
+    kernel exists (ReLU on the CPU), and takes dL/dy back through f.
+    """
+
+    def __init__(self, activation=None, use_bias=True, kernel_initializer="glorot_uniform",
+                 bias_initializer="zeros", kernel_constraint=None, bias_constraint=None,
+                 **kwargs):
+        super().__init__(**kwargs)
+        self.activation = activations.get(activation)
+        self.use_bias = bool(use_bias)
+        self.kernel_initializer = kernel_initializer
+        self.bias_initializer = bias_initializer
+        self.kernel_constraint = constraints.get(kernel_constraint)
+        self.bias_constraint = constraints.get(bias_constraint)
+        self.x = self.y = None
+
+    def _add_kernel_and_bias(self, kernel_shape, units):
+        self.add_weight("kernel", kernel_shape, self.kernel_initializer,
+                        constraint=self.kernel_constraint)
+        if self.use_bias:
+            self.add_weight("bias", (units,), self.bias_initializer, constraint=self.bias_constraint)
+
+    def forward(self, x, training=False):
+        z = self._linear(x, training)                    # (M, F), ours to overwrite
+        y = activations.add_bias_and_activate(z, self.params.get("bias"), self.activation)
+        if training:
+            self.y = y
+        return y.reshape(self._output_shape(x))
+
+    def forward_preactivation(self, x, training=False):
+        """z = linear(x) + b, before the activation (the model's fused softmax path)."""
+        z = activations.add_bias_and_activate(self._linear(x, training), self.params.get("bias"),
+                                              activations.linear)
+        return z.reshape(self._output_shape(x))
+
+    def backward(self, grad_out):
+        """dL/dz = f'(z) * dL/dy, then through the linear map (backward_preactivation)."""
+        if self.y is None:
+            raise self._missing_cache()
+        grad_z = self.activation.backward(grad_out.reshape(self.y.shape), self.y)
+        return self.backward_preactivation(grad_z)
+
+    def get_config(self):
+        return {**super().get_config(), "activation": activations.serialize(self.activation),
+                "use_bias": self.use_bias,
+                "kernel_constraint": constraints.serialize(self.kernel_constraint),
+                "bias_constraint": constraints.serialize(self.bias_constraint)}

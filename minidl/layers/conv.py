@@ -1,11 +1,10 @@
 """Conv2D: a 2-D convolution as im2col followed by one matrix product."""
-from .. import activations, constraints
 from .. import backend as K
 from ..kernels import col2im, im2col, window_geometry
-from .base import Layer, int_pair, positive_int
+from .base import LinearLayer, int_pair, positive_int
 
 
-class Conv2D(Layer):
+class Conv2D(LinearLayer):
     """y = f(conv(x, W) + b), channels-last.
 
     x: (N, H, W, C) -> y: (N, H_out, W_out, filters); kernel W:
@@ -30,7 +29,8 @@ class Conv2D(Layer):
                  data_format=None, dilation_rate=(1, 1), activation=None, use_bias=True,
                  kernel_initializer="glorot_uniform", bias_initializer="zeros",
                  kernel_constraint=None, bias_constraint=None, **kwargs):
-        super().__init__(**kwargs)
+        super().__init__(activation, use_bias, kernel_initializer, bias_initializer,
+                         kernel_constraint, bias_constraint, **kwargs)
         cls = type(self).__name__
         self.filters = positive_int(filters, f"{cls}: filters")
         self.kernel_size = int_pair(kernel_size, f"{cls}: kernel_size")
@@ -42,14 +42,7 @@ class Conv2D(Layer):
         if int_pair(dilation_rate, f"{cls}: dilation_rate") != (1, 1):
             raise ValueError(f"{cls}: dilation_rate other than (1, 1) is not supported")
         self.padding = padding
-        self.activation = activations.get(activation)
-        self.use_bias = bool(use_bias)
-        self.kernel_initializer = kernel_initializer
-        self.bias_initializer = bias_initializer
-        self.kernel_constraint = constraints.get(kernel_constraint)
-        self.bias_constraint = constraints.get(bias_constraint)
         self.geometry = None
-        self.x = self.y = None
 
     def compute_output_shape(self, input_shape):
         if len(input_shape) != 3:
@@ -65,27 +58,13 @@ class Conv2D(Layer):
         h, w, c = input_shape
         self.geometry = window_geometry(h, w, self.kernel_size, self.strides, self.padding,
                                         layer=self.name)
-        self.add_weight("kernel", self.kernel_size + (c, self.filters), self.kernel_initializer,
-                        constraint=self.kernel_constraint)
-        if self.use_bias:
-            self.add_weight("bias", (self.filters,), self.bias_initializer,
-                            constraint=self.bias_constraint)
+        self._add_kernel_and_bias(self.kernel_size + (c, self.filters), self.filters)
         super().build(input_shape)
 
-    def forward(self, x, training=False):
-        z = self._convolve(x, training)                  # (N*Ho*Wo, F), ours to overwrite
-        y = activations.add_bias_and_activate(z, self.params.get("bias"), self.activation)
-        if training:
-            self.y = y
-        return y.reshape(x.shape[0], self.geometry.out_h, self.geometry.out_w, self.filters)
+    def _output_shape(self, x):
+        return (x.shape[0], self.geometry.out_h, self.geometry.out_w, self.filters)
 
-    def forward_preactivation(self, x, training=False):
-        """z = conv(x, W) + b, before the activation: (N, H, W, C) -> (N, Ho, Wo, F)."""
-        z = activations.add_bias_and_activate(self._convolve(x, training),
-                                              self.params.get("bias"), activations.linear)
-        return z.reshape(x.shape[0], self.geometry.out_h, self.geometry.out_w, self.filters)
-
-    def _convolve(self, x, training):
+    def _linear(self, x, training):
         """z = cols @ W, without bias: (N*Ho*Wo, F); keeps x for backward."""
         self._check_input(x)
         if training:
@@ -107,13 +86,6 @@ class Conv2D(Layer):
         per_sample = g.out_h * g.out_w * g.kh * g.kw * x.shape[-1] * x.dtype.itemsize
         step = max(1, K.workspace_bytes() // per_sample)
         return [(s, min(s + step, x.shape[0])) for s in range(0, x.shape[0], step)]
-
-    def backward(self, grad_out):
-        """dL/dz = f'(z) * dL/dy, then through the convolution (below)."""
-        if self.y is None:
-            raise self._missing_cache()
-        grad_z = self.activation.backward(grad_out.reshape(self.y.shape), self.y)
-        return self.backward_preactivation(grad_z)
 
     def backward_preactivation(self, grad_z):
         """dW = cols^T dz,  db = sum dz,  dx = col2im(dz W^T)    (dz: (N*Ho*Wo, F))
@@ -143,10 +115,7 @@ class Conv2D(Layer):
     def get_config(self):
         return {**super().get_config(), "filters": self.filters,
                 "kernel_size": list(self.kernel_size), "strides": list(self.strides),
-                "padding": self.padding, "activation": activations.serialize(self.activation),
-                "use_bias": self.use_bias,
-                "kernel_constraint": constraints.serialize(self.kernel_constraint),
-                "bias_constraint": constraints.serialize(self.bias_constraint)}
+                "padding": self.padding}
 
 
 Convolution2D = Conv2D  # Keras 1 name

@@ -1,11 +1,10 @@
 """Dense: a fully connected layer, y = f(x W + b)."""
 import warnings
 
-from .. import activations, constraints
-from .base import Layer, positive_int
+from .base import LinearLayer, positive_int
 
 
-class Dense(Layer):
+class Dense(LinearLayer):
     """y = f(x W + b)
 
     x: (N, in) -> y: (N, units); a higher-rank x (N, ..., in) is mapped along
@@ -20,53 +19,26 @@ class Dense(Layer):
             warnings.warn("Dense(init=...) is the Keras 1 name; use kernel_initializer=...",
                           DeprecationWarning, stacklevel=2)
             kernel_initializer = init
-        super().__init__(**kwargs)
+        super().__init__(activation, use_bias, kernel_initializer, bias_initializer,
+                         kernel_constraint, bias_constraint, **kwargs)
         self.units = positive_int(units, f"{type(self).__name__}: units")
-        self.activation = activations.get(activation)
-        self.use_bias = bool(use_bias)
-        self.kernel_initializer = kernel_initializer
-        self.bias_initializer = bias_initializer
-        self.kernel_constraint = constraints.get(kernel_constraint)
-        self.bias_constraint = constraints.get(bias_constraint)
-        self.x = self.y = None
 
     def compute_output_shape(self, input_shape):
         return tuple(input_shape[:-1]) + (self.units,)
 
     def build(self, input_shape):
-        self.add_weight("kernel", (input_shape[-1], self.units), self.kernel_initializer,
-                        constraint=self.kernel_constraint)
-        if self.use_bias:
-            self.add_weight("bias", (self.units,), self.bias_initializer,
-                            constraint=self.bias_constraint)
+        self._add_kernel_and_bias((input_shape[-1], self.units), self.units)
         super().build(input_shape)
 
-    def forward(self, x, training=False):
-        z = self._matmul(x, training)                    # (N, units), ours to overwrite
-        y = activations.add_bias_and_activate(z, self.params.get("bias"), self.activation)
-        if training:
-            self.y = y
-        return y.reshape(x.shape[:-1] + (self.units,))
+    def _output_shape(self, x):
+        return x.shape[:-1] + (self.units,)
 
-    def forward_preactivation(self, x, training=False):
-        """z = x W + b, before the activation: (N, in) -> (N, units)."""
-        z = activations.add_bias_and_activate(self._matmul(x, training), self.params.get("bias"),
-                                              activations.linear)
-        return z.reshape(x.shape[:-1] + (self.units,))
-
-    def _matmul(self, x, training):
-        """x W: (N, in) @ (in, units); keeps x for the weight gradient."""
+    def _linear(self, x, training):
+        """z = x W: (N, in) @ (in, units); keeps x for the weight gradient."""
         self._check_input(x)
         if training:
             self.x = x
         return x.reshape(-1, x.shape[-1]) @ self.params["kernel"]
-
-    def backward(self, grad_out):
-        """dL/dz = f'(z) * dL/dy, then through the affine map (below)."""
-        if self.y is None:
-            raise self._missing_cache()
-        grad_z = self.activation.backward(grad_out.reshape(self.y.shape), self.y)
-        return self.backward_preactivation(grad_z)
 
     def backward_preactivation(self, grad_z):
         """dW = x^T dz,  db = sum_n dz,  dx = dz W^T      (dz: (N, units))
@@ -86,8 +58,4 @@ class Dense(Layer):
         return (grad_z @ self.params["kernel"].T).reshape(self.x.shape)
 
     def get_config(self):
-        return {**super().get_config(), "units": self.units,
-                "activation": activations.serialize(self.activation),
-                "use_bias": self.use_bias,
-                "kernel_constraint": constraints.serialize(self.kernel_constraint),
-                "bias_constraint": constraints.serialize(self.bias_constraint)}
+        return {**super().get_config(), "units": self.units}
