@@ -78,3 +78,10 @@ def test_non_contiguous_input_falls_back_to_the_reference():
     x = rng.standard_normal((6, 10)).astype(np.float32)[:, ::2]  # a strided view
     out = cpu.batchnorm_forward(x, np.ones(5, np.float32), np.zeros(5, np.float32), 1e-3)
     np.testing.assert_allclose(out[0].mean(axis=0), 0, atol=1e-6)
+
+
+@pytest.mark.parametrize("dtype,rtol", [(np.float32, 1e-5), (np.float64, 1e-12)])
+def test_bias_grad_matches_reference(dtype, rtol):
+    from minidl.kernels import elementwise
+    g = _rng(4).standard_normal((5000, 7)).astype(dtype)
+    np.testing.assert_allclose(cpu.bias_grad(g), elementwise.bias_grad_reference(g), rtol=rtol)

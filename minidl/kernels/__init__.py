@@ -8,7 +8,7 @@ implementation runs:
     maxpool_forward(x, g), maxpool_backward(...)      MaxPooling2D
     batchnorm_forward(...), batchnorm_backward(...)   BatchNormalization
     relu_forward_inplace, relu_backward_inplace,      activations
-    bias_add_relu_inplace, dropout_forward            Dense/Conv2D, Dropout
+    bias_add_relu_inplace, bias_grad, dropout_forward Dense/Conv2D, Dropout
     sgd_momentum_update, adam_update, adadelta_update optimizers
 
 Each dispatches on the array's library: the numba kernel in ``cpu.py`` for
@@ -25,7 +25,7 @@ from .geometry import Geometry, window_geometry
 
 __all__ = ["Geometry", "window_geometry", "im2col", "col2im", "maxpool_forward",
            "maxpool_backward", "batchnorm_forward", "batchnorm_backward",
-           "relu_forward_inplace", "relu_backward_inplace", "bias_add_relu_inplace",
+           "relu_forward_inplace", "relu_backward_inplace", "bias_add_relu_inplace", "bias_grad",
            "dropout_forward", "sgd_momentum_update", "adam_update", "adadelta_update",
            "implementation"]
 
@@ -113,6 +113,11 @@ def relu_backward_inplace(grad, y):
 def bias_add_relu_inplace(z, b):
     """z: (M, F) <- max(z + b, 0); returns z."""
     return _pick("bias_add_relu_inplace", z)(z, b)
+
+
+def bias_grad(grad_z):
+    """dL/db = sum over rows of dL/dz: (M, F) -> (F,)."""
+    return _pick("bias_grad", grad_z)(grad_z)
 
 
 def dropout_forward(x, u, rate):

@@ -27,7 +27,8 @@ from numba import njit, prange
 
 from .geometry import check_4d, check_shape
 from .im2col import col2im_reference, im2col_reference
-from .elementwise import (bias_add_relu_inplace_reference, dropout_forward_reference,
+from .elementwise import (bias_add_relu_inplace_reference, bias_grad_reference,
+                          dropout_forward_reference,
                           relu_backward_inplace_reference, relu_forward_inplace_reference)
 from .pooling import maxpool_backward_reference, maxpool_forward_reference
 from .batchnorm import batchnorm_backward_reference, batchnorm_forward_reference
@@ -424,6 +425,15 @@ def _bn_dx(grad, x_hat, dbeta, dgamma, scale, dx):
     for r in prange(m):
         for j in range(c):
             dx[r, j] = (grad[r, j] * m - dbeta[j] - x_hat[r, j] * dgamma[j]) * scale[j]
+
+
+def bias_grad(grad_z):
+    """(M, F) -> (F,) column sums, parallel over blocks of rows (NumPy's sum over
+    axis 0 is one thread)."""
+    if grad_z.ndim != 2 or not _fast_path(grad_z):
+        return bias_grad_reference(grad_z)
+    zeros = np.zeros(grad_z.shape[1], dtype=grad_z.dtype)
+    return _column_sums(grad_z, zeros, False).astype(grad_z.dtype)
 
 
 def batchnorm_forward(x, gamma, beta, epsilon):

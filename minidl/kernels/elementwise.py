@@ -38,3 +38,8 @@ def dropout_forward_reference(x, u, rate):
     """
     scale = x.dtype.type(1.0 / (1.0 - rate))
     return x * scale * (u >= rate)
+
+
+def bias_grad_reference(grad_z):
+    """dL/db = sum over rows of dL/dz: (M, F) -> (F,)."""
+    return grad_z.sum(axis=0)

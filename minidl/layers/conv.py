@@ -1,6 +1,6 @@
 """Conv2D: a 2-D convolution as im2col followed by one matrix product."""
 from .. import backend as K
-from ..kernels import col2im, im2col, window_geometry
+from ..kernels import bias_grad, col2im, im2col, window_geometry
 from .base import LinearLayer, int_pair, positive_int
 
 
@@ -109,7 +109,7 @@ class Conv2D(LinearLayer):
                 grad_x[start:stop] = col2im(dz @ kernel.T, (stop - start,) + x.shape[1:], g)
         self.grads["kernel"] = grad_kernel.reshape(self.params["kernel"].shape)
         if self.use_bias:
-            self.grads["bias"] = grad_z.sum(axis=0)
+            self.grads["bias"] = bias_grad(grad_z)
         return grad_x
 
     def get_config(self):

@@ -1,6 +1,7 @@
 """Dense: a fully connected layer, y = f(x W + b)."""
 import warnings
 
+from ..kernels import bias_grad
 from .base import LinearLayer, positive_int
 
 
@@ -52,7 +53,7 @@ class Dense(LinearLayer):
         x2 = self.x.reshape(-1, self.x.shape[-1])
         self.grads["kernel"] = x2.T @ grad_z
         if self.use_bias:
-            self.grads["bias"] = grad_z.sum(axis=0)
+            self.grads["bias"] = bias_grad(grad_z)
         if not self.input_grad_needed:
             return None
         return (grad_z @ self.params["kernel"].T).reshape(self.x.shape)
