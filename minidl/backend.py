@@ -232,14 +232,6 @@ def random_uniform(shape, low=0.0, high=1.0, dtype=None):
     return u.astype(dtype, copy=False)
 
 
-def random_normal(shape, mean=0.0, stddev=1.0, dtype=None):
-    dtype = dtype or floatx()
-    z = rng().standard_normal(shape, dtype=dtype)
-    if mean != 0.0 or stddev != 1.0:
-        z = z * stddev + mean
-    return z.astype(dtype, copy=False)
-
-
 def permutation(n):
     """A random permutation of range(n) on the active device."""
     g = rng()

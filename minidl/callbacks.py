@@ -47,6 +47,8 @@ class Callback:
 
 def wants_batch_logs(callback):
     """True when the callback overrides on_batch_end (it needs per-batch values)."""
+    if isinstance(callback, LambdaCallback):
+        return callback.batch_end is not None
     return type(callback).on_batch_end is not Callback.on_batch_end
 
 
@@ -57,11 +59,6 @@ class History(Callback):
         super().__init__()
         self.epoch = []
         self.history = {}
-
-    def on_train_begin(self, logs=None):
-        # Keras keeps appending across fit() calls only within one History;
-        # each fit makes a new one.
-        pass
 
     def on_epoch_end(self, epoch, logs=None):
         self.epoch.append(epoch)
@@ -78,7 +75,8 @@ def _monitor_op(mode, monitor):
 
 
 class EarlyStopping(Callback):
-    """Stop when ``monitor`` has not improved by ``min_delta`` for ``patience`` epochs."""
+    """Stop when ``monitor`` has not improved by ``min_delta`` for ``patience`` epochs.
+    Defaults as Keras 2.2.4 callbacks.py."""
 
     def __init__(self, monitor="val_loss", min_delta=0.0, patience=0, verbose=0, mode="auto",
                  baseline=None, restore_best_weights=False):
@@ -119,7 +117,8 @@ class EarlyStopping(Callback):
 
 class ModelCheckpoint(Callback):
     """Save the model (or its weights) after epochs; ``filepath`` may hold
-    format fields such as ``'weights.{epoch:02d}-{val_loss:.2f}.npz'``."""
+    format fields such as ``'weights.{epoch:02d}-{val_loss:.2f}.npz'``.
+    Defaults as Keras 2.2.4 callbacks.py."""
 
     def __init__(self, filepath, monitor="val_loss", verbose=0, save_best_only=False,
                  save_weights_only=False, mode="auto", period=1):
@@ -189,13 +188,11 @@ class LambdaCallback(Callback):
                          ("on_train_end", on_train_end)):
             if fn is not None:
                 setattr(self, name, fn)
-        if on_batch_end is not None:
-            self._batch_end = on_batch_end
+        self.batch_end = on_batch_end
 
     def on_batch_end(self, batch, logs=None):
-        fn = getattr(self, "_batch_end", None)
-        if fn is not None:
-            fn(batch, logs)
+        if self.batch_end is not None:
+            self.batch_end(batch, logs)
 
 
 class CallbackList:

@@ -42,19 +42,11 @@ class MaxNorm(Constraint):
         return {"max_value": self.max_value, "axis": axis}
 
 
-class NonNeg(Constraint):
-    """w = max(w, 0)."""
-
-    def __call__(self, w):
-        return get_array_module(w).maximum(w, 0)
-
-
 # Keras 1/2 lower-case aliases (study 002 imports `maxnorm`).
 max_norm = maxnorm = MaxNorm
-non_neg = nonneg = NonNeg
 
-_CLASSES = {"MaxNorm": MaxNorm, "NonNeg": NonNeg}
-_BY_NAME = {"max_norm": MaxNorm, "maxnorm": MaxNorm, "non_neg": NonNeg, "nonneg": NonNeg}
+_CLASSES = {"MaxNorm": MaxNorm}
+_BY_NAME = {"max_norm": MaxNorm, "maxnorm": MaxNorm}
 
 
 def get(identifier):

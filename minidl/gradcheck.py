@@ -63,42 +63,58 @@ def _as_float64(x):
     return K.asarray(x, dtype="float64").copy()
 
 
-def _to_float64_weights(layer):
-    for store in (layer.params, layer.state):
-        for name, w in store.items():
-            store[name] = w.astype(np.float64)
+class _float64_weights:
+    """``with _float64_weights(layers):`` -- float64 weights inside, the originals after."""
+
+    def __init__(self, layers):
+        self.layers, self.saved = layers, []
+
+    def __enter__(self):
+        for layer in self.layers:
+            for store in (layer.params, layer.state):
+                self.saved.append((store, dict(store)))
+                for name, w in store.items():
+                    store[name] = w.astype(np.float64)
+
+    def __exit__(self, *exc):
+        for store, original in self.saved:  # the check leaves the model as it found it
+            store.update(original)
 
 
 def check_layer(layer, x, training=True, seed=0, eps=EPS):
     """Max relative error of ``layer``'s input and weight gradients.
 
     x: a batch for the layer, e.g. (N, H, W, C); it is converted to float64,
-    as are the layer's weights (built now if needed, under floatx float64).
-    Returns ``{'input': err, <weight name>: err, ...}``; a correct layer gives
-    errors around 1e-9 or smaller.
+    as are float64 copies of the layer's weights during the check (the layer
+    is built now if needed). Returns ``{'input': err, <weight name>: err,
+    ...}``; a correct layer gives errors around 1e-9 or smaller.
     """
     with K.floatx_scope("float64"):
         x = _as_float64(x)
         if not layer.built:
             layer.build(tuple(x.shape[1:]))
-        _to_float64_weights(layer)
-        xp = K.get_array_module(x)
-        K.seed(seed)
-        y = layer.forward(x, training=training)
-        r = K.asarray(np.random.default_rng(seed + 1).standard_normal(y.shape))
+        with _float64_weights([layer]):
+            return _check_layer(layer, x, training, seed, eps)
 
-        def loss():
-            K.seed(seed)
-            return float((layer.forward(x, training=training) * r).sum())
 
+def _check_layer(layer, x, training, seed, eps):
+    xp = K.get_array_module(x)
+    K.seed(seed)
+    y = layer.forward(x, training=training)
+    r = K.asarray(np.random.default_rng(seed + 1).standard_normal(y.shape))
+
+    def loss():
         K.seed(seed)
-        layer.forward(x, training=training)
-        grad_x = layer.backward(r.copy())
-        analytic = {"input": grad_x, **{k: xp.asarray(g).copy() for k, g in layer.grads.items()}}
-        errors = {"input": relative_error(grad_x, numerical_gradient(loss, x, eps))}
-        for name, w in layer.params.items():
-            errors[name] = relative_error(analytic[name], numerical_gradient(loss, w, eps))
-        return errors
+        return float((layer.forward(x, training=training) * r).sum())
+
+    K.seed(seed)
+    layer.forward(x, training=training)
+    grad_x = layer.backward(r.copy())
+    analytic = {"input": grad_x, **{k: xp.asarray(g).copy() for k, g in layer.grads.items()}}
+    errors = {"input": relative_error(grad_x, numerical_gradient(loss, x, eps))}
+    for name, w in layer.params.items():
+        errors[name] = relative_error(analytic[name], numerical_gradient(loss, w, eps))
+    return errors
 
 
 def check_loss(loss, y_true, y_pred, eps=EPS):
@@ -126,28 +142,31 @@ def check_model(model, x, y, seed=0, eps=EPS):
         x = _as_float64(x)
         if not model.built:
             model.build(tuple(x.shape[1:]))
-        for layer in model.layers:
-            _to_float64_weights(layer)
-        x, y = model._arrays(x, y, "check_model")
-        saved_flags = [layer.input_grad_needed for layer in model.layers]
-        for layer in model.layers:
-            layer.input_grad_needed = True  # we want dL/dx too
-        try:
-            def loss():
-                K.seed(seed)
-                return float(model._batch_loss(x, y, training=True)[0])
+        with _float64_weights(model.layers):
+            return _check_model(model, x, y, seed, eps)
 
+
+def _check_model(model, x, y, seed, eps):
+    x, y = model._arrays(x, y, "check_model")
+    saved_flags = [layer.input_grad_needed for layer in model.layers]
+    for layer in model.layers:
+        layer.input_grad_needed = True  # we want dL/dx too
+    try:
+        def loss():
             K.seed(seed)
-            _, y_pred, z = model._batch_loss(x, y, training=True)
-            grad_x = model._backprop(y, y_pred, z)
-            errors = {"input": relative_error(grad_x, numerical_gradient(loss, x, eps))}
-            analytic = {(layer.name, n): layer.grads[n].copy()
-                        for layer in model.layers for n in layer.params}
-            for layer in model.layers:
-                for name, w in layer.params.items():
-                    errors[f"{layer.name}/{name}"] = relative_error(
-                        analytic[(layer.name, name)], numerical_gradient(loss, w, eps))
-            return errors
-        finally:
-            for layer, flag in zip(model.layers, saved_flags):
-                layer.input_grad_needed = flag
+            return float(model._batch_loss(x, y, training=True)[0])
+
+        K.seed(seed)
+        _, y_pred, z = model._batch_loss(x, y, training=True)
+        grad_x = model._backprop(y, y_pred, z)
+        errors = {"input": relative_error(grad_x, numerical_gradient(loss, x, eps))}
+        analytic = {(layer.name, n): layer.grads[n].copy()
+                    for layer in model.layers for n in layer.params}
+        for layer in model.layers:
+            for name, w in layer.params.items():
+                errors[f"{layer.name}/{name}"] = relative_error(
+                    analytic[(layer.name, name)], numerical_gradient(loss, w, eps))
+        return errors
+    finally:
+        for layer, flag in zip(model.layers, saved_flags):
+            layer.input_grad_needed = flag

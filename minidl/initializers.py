@@ -61,7 +61,7 @@ class Constant(Initializer):
 
 
 class RandomNormal(Initializer):
-    """N(mean, stddev); Keras 2 defaults mean=0, stddev=0.05."""
+    """N(mean, stddev); defaults mean=0, stddev=0.05 as Keras 2.2.4 initializers.py."""
 
     def __init__(self, mean=0.0, stddev=0.05, seed=None):
         self.mean, self.stddev, self.seed = float(mean), float(stddev), seed
@@ -75,7 +75,7 @@ class RandomNormal(Initializer):
 
 
 class RandomUniform(Initializer):
-    """U(minval, maxval); Keras 2 defaults -0.05, 0.05."""
+    """U(minval, maxval); defaults -0.05, 0.05 as Keras 2.2.4 initializers.py."""
 
     def __init__(self, minval=-0.05, maxval=0.05, seed=None):
         self.minval, self.maxval, self.seed = float(minval), float(maxval), seed
@@ -175,7 +175,7 @@ _CLASSES = {c.__name__: c for c in (Zeros, Ones, Constant, RandomNormal, RandomU
 
 
 def get(identifier):
-    """An initializer from a name, an Initializer, or a ``(shape, dtype)`` callable."""
+    """An initializer from a name, an Initializer, or its serialized dict."""
     if isinstance(identifier, Initializer):
         return identifier
     if isinstance(identifier, str):

@@ -42,6 +42,13 @@ class Loss:
         ``__call__`` expects; raises a ValueError naming the problem."""
         return y
 
+    def check_output_shape(self, output_shape):
+        """minidl's losses average over samples of (N, K) outputs."""
+        if len(tuple(output_shape)) != 1:
+            raise ValueError(
+                f"{self.name}: expects model outputs of shape (batch, K), but the model outputs "
+                f"(batch, {', '.join(map(str, output_shape))}); add Flatten() before the last layer")
+
     def __repr__(self):
         return f"<loss {self.name}>"
 
@@ -98,9 +105,8 @@ class CategoricalCrossentropy(Loss):
             raise ValueError(
                 f"{self.name}: expected one-hot targets of shape {expected}, "
                 f"received {tuple(y.shape)}{hint}")
-        if y.dtype.kind not in "fc":
-            y = y.astype(K.floatx())
-        return y
+        return y if y.dtype == K.floatx() else y.astype(K.floatx())  # float64 targets would
+        # carry float64 through every backward product
 
 
 class SparseCategoricalCrossentropy(CategoricalCrossentropy):
@@ -151,7 +157,7 @@ class MeanSquaredError(Loss):
             y = y.reshape(expected)  # (N,) targets for a one-unit output
         if tuple(y.shape) != expected:
             raise ValueError(f"{self.name}: expected targets of shape {expected}, received {tuple(y.shape)}")
-        return y if y.dtype.kind == "f" else y.astype(K.floatx())
+        return y if y.dtype == K.floatx() else y.astype(K.floatx())
 
 
 categorical_crossentropy = CategoricalCrossentropy()

@@ -110,7 +110,7 @@ class Sequential:
                 f"input_shape, call build(), or fit() on data first")
 
     # ------------------------------------------------------------ compile
-    def compile(self, optimizer="rmsprop", loss=None, metrics=None, **kwargs):
+    def compile(self, optimizer="rmsprop", loss=None, metrics=None, **kwargs):  # Keras 2.2.4 default
         """Set the optimizer, the loss and the metrics (e.g. ['accuracy'])."""
         unsupported = {k for k, v in kwargs.items() if v is not None}
         if unsupported:
@@ -128,6 +128,7 @@ class Sequential:
     def _resolve_metrics(self):
         """'accuracy' depends on the loss and the output shape: resolve once both are known."""
         if self.loss is not None and self.built:
+            self.loss.check_output_shape(self.layers[-1].output_shape)
             self.metrics = [metrics_mod.get(m, self.loss, self.layers[-1].output_shape)
                             for m in self._metric_names]
 
@@ -187,7 +188,7 @@ class Sequential:
         return loss, [m(y, y_pred) for m in self.metrics]
 
     def _apply_updates(self):
-        weights, grads, constraints = [], [], []
+        weights, grads, constraints, keys = [], [], [], []
         for layer in self.layers:
             if not layer.trainable:
                 continue
@@ -195,8 +196,9 @@ class Sequential:
                 weights.append(w)
                 grads.append(layer.grads[name])
                 constraints.append(layer.constraints.get(name))
+                keys.append(f"{layer.name}/{name}")
         if weights:
-            self.optimizer.update(weights, grads, constraints)
+            self.optimizer.update(weights, grads, constraints, keys)
 
     # ------------------------------------------------------------ data in
     def _arrays(self, x, y, what, check_values=True):
@@ -220,8 +222,8 @@ class Sequential:
             raise ValueError(
                 f"{self.name}.{what}: expected input of shape (None, {', '.join(map(str, expected))}), "
                 f"received {tuple(x.shape)}")
-        if x.dtype.kind == "f" and x.dtype != np.dtype(K.floatx()) and isinstance(x, np.ndarray):
-            x = x.astype(K.floatx())  # on the host: half the bytes to move for float64 data
+        if x.dtype.kind == "f" and x.dtype != np.dtype(K.floatx()):
+            x = x.astype(K.floatx())  # before the move when on the host: fewer bytes to move
         x = K.asarray(x)
         if check_values and x.dtype.kind == "f":
             xp = K.get_array_module(x)
@@ -238,7 +240,12 @@ class Sequential:
             raise ValueError(
                 f"{self.name}.{what}: a generator must yield (x, y) batches, received "
                 f"{type(batch).__name__}")
-        return self._arrays(batch[0], batch[1], what, check_values=False)
+        # Values are checked on the CPU, where it is cheap; on a GPU it would wait per batch.
+        on_cpu = K.get_array_module(batch[0]) is np and K.device() == "cpu"
+        x, y = self._arrays(batch[0], batch[1], what, check_values=on_cpu)
+        if x.dtype != np.dtype(K.floatx()):  # e.g. uint8 images: to floats on the device
+            x = x.astype(K.floatx())
+        return x, y
 
     def _batches(self, data, steps, what):
         """Batches from an array iterator (one epoch) or a generator (``steps`` of it)."""
@@ -266,18 +273,20 @@ class Sequential:
         if self.loss is None:
             raise RuntimeError(f"{self.name}.fit: call compile(optimizer, loss) first")
         _check_positive_int(epochs, "epochs", f"{self.name}.fit", allow_zero=True)
-        if batch_size is not None:
-            _check_positive_int(batch_size, "batch_size", f"{self.name}.fit")
-        batch_size = batch_size or 32  # Keras 2: batch_size=None -> 32
+        batch_size = _batch_size(batch_size, f"{self.name}.fit")
 
         if _is_generator(x):
-            if y is not None:
-                raise ValueError(f"{self.name}.fit: y must be None when x is a generator of batches")
+            if y is not None or validation_split:
+                raise ValueError(f"{self.name}.fit: y and validation_split must be unset when x "
+                                 f"is a generator of batches")
             steps_per_epoch = _steps(x, steps_per_epoch, "steps_per_epoch", f"{self.name}.fit")
             train, unit, total = x, "step", steps_per_epoch
         else:
             if y is None:
                 raise ValueError(f"{self.name}.fit: y is required with array inputs")
+            if steps_per_epoch is not None:
+                raise ValueError(f"{self.name}.fit: steps_per_epoch applies to generators; with "
+                                 f"arrays an epoch is one pass in batches of batch_size")
             if validation_split and validation_data is None:
                 if not 0 < validation_split < 1:
                     raise ValueError(
@@ -355,10 +364,11 @@ class Sequential:
         if _is_generator(data):
             steps = _steps(data, steps, "validation_steps", f"{self.name}.fit")
             return (data, steps, None)
-        if not isinstance(data, (tuple, list)) or len(data) not in (2, 3):
+        if not isinstance(data, (tuple, list)) or len(data) not in (2, 3) or (
+                len(data) == 3 and data[2] is not None):
             raise ValueError(
-                f"{self.name}.fit: validation_data must be (x_val, y_val) or a generator, "
-                f"received {type(data).__name__}")
+                f"{self.name}.fit: validation_data must be (x_val, y_val) or a generator "
+                f"(sample weights are not supported), received {type(data).__name__}")
         xv, yv = self._arrays(data[0], data[1], "fit(validation_data)")
         it = ArrayIterator(xv, yv, batch_size=batch_size, shuffle=False)
         return (it, len(it), len(xv))
@@ -418,7 +428,8 @@ class Sequential:
             x, y = self._arrays(x, y, "evaluate")
             if y is None:
                 raise ValueError(f"{self.name}.evaluate: y is required")
-            it = ArrayIterator(x, y, batch_size=batch_size or 32, shuffle=False)
+            it = ArrayIterator(x, y, batch_size=_batch_size(batch_size, f"{self.name}.evaluate"),
+                               shuffle=False)
             progress = EpochProgress(len(x), verbose=1 if verbose == 1 else 0)
             logs = self._evaluate_batches(iter(it), progress=progress)
             progress.close(len(x), {k: v for k, v in logs.items() if k not in self._aliases()})
@@ -431,7 +442,8 @@ class Sequential:
     def predict(self, x, batch_size=None, verbose=0, steps=None):
         """Outputs for x as a NumPy array, computed in inference mode in batches."""
         x, _ = self._arrays(x, None, "predict")
-        it = ArrayIterator(x, None, batch_size=batch_size or 32, shuffle=False)
+        it = ArrayIterator(x, None, batch_size=_batch_size(batch_size, f"{self.name}.predict"),
+                           shuffle=False)
         outputs = [self._forward(xb, training=False)[0] for xb in it]
         xp = K.get_array_module(outputs[0])
         return K.to_numpy(xp.concatenate(outputs, axis=0))
@@ -619,6 +631,14 @@ def _steps(gen, steps, name, where):
         raise ValueError(f"{where}: {name} is required when the data is a generator without len()")
     _check_positive_int(steps, name, where)
     return int(steps)
+
+
+def _batch_size(value, where):
+    """Keras 2: batch_size=None means 32 (fit, evaluate and predict alike)."""
+    if value is None:
+        return 32
+    _check_positive_int(value, "batch_size", where)
+    return int(value)
 
 
 def _check_positive_int(value, name, where, allow_zero=False):

@@ -36,7 +36,7 @@ class Optimizer:
         self.clipnorm = clipnorm
         self.clipvalue = clipvalue
         self.iterations = 0
-        self.state = {}  # slot name -> list of arrays, one per weight
+        self.state = {}  # slot name -> {weight key: array}, e.g. state['m']['dense_1/kernel']
 
     @property
     def learning_rate(self):
@@ -51,29 +51,45 @@ class Optimizer:
         return self.lr / (1.0 + self.decay * self.iterations) if self.decay else self.lr
 
     def _clip(self, grads):
-        xp = K.get_array_module(grads[0]) if grads else np
+        """Keras 2.2.4 get_gradients: clipnorm scales *all* gradients by one global norm."""
+        xp = K.get_array_module(grads[0])
         if self.clipnorm is not None:
-            grads = [g * (self.clipnorm / max(float(xp.sqrt((g * g).sum())), self.clipnorm))
-                     for g in grads]
+            norm = xp.sqrt(sum((g * g).sum() for g in grads))
+            scale = self.clipnorm / xp.maximum(norm, self.clipnorm)  # on the device: no wait
+            grads = [g * scale.astype(g.dtype) for g in grads]
         if self.clipvalue is not None:
             grads = [xp.clip(g, -self.clipvalue, self.clipvalue) for g in grads]
         return grads
 
-    def update(self, weights, grads, constraints=None):
-        """One step: ``weights[i]`` updated in place from ``grads[i]``."""
-        if not self.state:
-            xp = K.get_array_module(weights[0])
-            self.state = {s: [xp.zeros_like(w) for w in weights] for s in self.slots}
-        grads = self._clip(grads) if (self.clipnorm or self.clipvalue) else grads
+    def update(self, weights, grads, constraints=None, keys=None):
+        """One step: ``weights[i]`` updated in place from ``grads[i]``.
+
+        keys: a name per weight ('dense_1/kernel'), under which its state
+        (momentum, Adam's moments...) is kept; default: the positions.
+        """
+        keys = keys or [str(i) for i in range(len(weights))]
+        if self.clipnorm is not None or self.clipvalue is not None:
+            grads = self._clip(grads)
         lr_t = self.current_lr()
-        for i, (w, g) in enumerate(zip(weights, grads)):
-            self._update_one(i, w, g, lr_t)
+        for i, (key, w, g) in enumerate(zip(keys, weights, grads)):
+            if g.shape != w.shape:
+                raise ValueError(f"{type(self).__name__}.update: gradient of {key} has shape "
+                                 f"{g.shape}, its weight {w.shape}")
+            self._update_one(key, w, g, lr_t)
             c = constraints[i] if constraints else None
             if c is not None:
                 w[...] = c(w)
         self.iterations += 1
 
-    def _update_one(self, i, w, g, lr_t):
+    def _slot(self, slot, key, w):
+        """The state array ``slot`` of weight ``key`` (zeros, like w, at first use)."""
+        arrays = self.state.setdefault(slot, {})
+        a = arrays.get(key)
+        if a is None or a.shape != w.shape or a.dtype != w.dtype:
+            a = arrays[key] = K.get_array_module(w).zeros_like(w)
+        return a
+
+    def _update_one(self, key, w, g, lr_t):
         raise NotImplementedError
 
     # ------------------------------------------------------------- saving
@@ -82,13 +98,15 @@ class Optimizer:
                 "clipvalue": self.clipvalue}
 
     def get_state(self):
-        """{'iterations': int, slot: [NumPy arrays]} for saving."""
+        """{'iterations': int, slot: {key: NumPy array}} for saving."""
         return {"iterations": self.iterations,
-                **{s: [K.to_numpy(a) for a in arrays] for s, arrays in self.state.items()}}
+                **{s: {k: K.to_numpy(a) for k, a in arrays.items()}
+                   for s, arrays in self.state.items()}}
 
     def set_state(self, state):
         self.iterations = int(state.get("iterations", 0))
-        self.state = {s: [K.asarray(a) for a in state[s]] for s in self.slots if s in state}
+        self.state = {s: {k: K.asarray(a) for k, a in state[s].items()}
+                      for s in self.slots if s in state}
 
 
 class SGD(Optimizer):
@@ -104,11 +122,11 @@ class SGD(Optimizer):
         self.momentum, self.nesterov = float(momentum), bool(nesterov)
         self.slots = ("moments",) if self.momentum else ()
 
-    def _update_one(self, i, w, g, lr_t):
+    def _update_one(self, key, w, g, lr_t):
         if not self.momentum:
             w -= lr_t * g
             return
-        kernels.sgd_momentum_update(w, g, self.state["moments"][i], lr_t, self.momentum,
+        kernels.sgd_momentum_update(w, g, self._slot("moments", key, w), lr_t, self.momentum,
                                     self.nesterov)
 
     def get_config(self):
@@ -131,13 +149,13 @@ class Adam(Optimizer):
         self.beta_1, self.beta_2 = float(beta_1), float(beta_2)
         self.epsilon = K.epsilon() if epsilon is None else float(epsilon)
 
-    def update(self, weights, grads, constraints=None):
+    def update(self, weights, grads, constraints=None, keys=None):
         t = self.iterations + 1
         self._bias_correction = np.sqrt(1.0 - self.beta_2 ** t) / (1.0 - self.beta_1 ** t)
-        super().update(weights, grads, constraints)
+        super().update(weights, grads, constraints, keys)
 
-    def _update_one(self, i, w, g, lr_t):
-        kernels.adam_update(w, g, self.state["m"][i], self.state["v"][i],
+    def _update_one(self, key, w, g, lr_t):
+        kernels.adam_update(w, g, self._slot("m", key, w), self._slot("v", key, w),
                             lr_t * self._bias_correction, self.beta_1, self.beta_2, self.epsilon)
 
     def get_config(self):
@@ -156,9 +174,9 @@ class RMSprop(Optimizer):
         self.rho = float(rho)
         self.epsilon = K.epsilon() if epsilon is None else float(epsilon)
 
-    def _update_one(self, i, w, g, lr_t):
+    def _update_one(self, key, w, g, lr_t):
         xp = K.get_array_module(w)
-        a = self.state["accumulators"][i]
+        a = self._slot("accumulators", key, w)
         a *= self.rho
         a += (1.0 - self.rho) * (g * g)
         w -= lr_t * g / (xp.sqrt(a) + self.epsilon)
@@ -180,9 +198,10 @@ class Adadelta(Optimizer):
         self.rho = float(rho)
         self.epsilon = K.epsilon() if epsilon is None else float(epsilon)
 
-    def _update_one(self, i, w, g, lr_t):
-        kernels.adadelta_update(w, g, self.state["accumulators"][i],
-                                self.state["delta_accumulators"][i], lr_t, self.rho, self.epsilon)
+    def _update_one(self, key, w, g, lr_t):
+        kernels.adadelta_update(w, g, self._slot("accumulators", key, w),
+                                self._slot("delta_accumulators", key, w), lr_t, self.rho,
+                                self.epsilon)
 
     def get_config(self):
         return {**super().get_config(), "rho": self.rho, "epsilon": self.epsilon}

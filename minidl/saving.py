@@ -7,7 +7,7 @@ File layout (a NumPy .npz, i.e. a zip of .npy arrays):
                           compile settings and the optimizer config
     layer/<i>/<name>      each layer's weights, e.g. layer/0/kernel
     extra/<i>/<name>      arrays a layer needs besides its weights
-    optimizer/<slot>/<j>  optimizer state, e.g. optimizer/m/3 for Adam
+    optimizer/<slot>/<key>  optimizer state, e.g. optimizer/m/dense_1/kernel for Adam
 
 The file is written to a temporary name in the same folder and renamed
 over the target, so a crash never leaves a half-written model. Loading uses
@@ -71,8 +71,8 @@ def save_model(model, filepath, include_optimizer=True):
             state = model.optimizer.get_state()
             header["compile"]["iterations"] = state.pop("iterations")
             for slot, values in state.items():
-                for j, a in enumerate(values):
-                    arrays[f"optimizer/{slot}/{j}"] = a
+                for key, a in values.items():
+                    arrays[f"optimizer/{slot}/{key}"] = a
     arrays["__minidl__"] = _json_array(header)
     _write_atomic(filepath, arrays)
 
@@ -142,9 +142,9 @@ def load_model(filepath, custom_objects=None, compile=True):
         if "iterations" in spec:
             state = {"iterations": spec["iterations"]}
             for slot in model.optimizer.slots:
-                keys = sorted((k for k in arrays if k.startswith(f"optimizer/{slot}/")),
-                              key=lambda k: int(k.rsplit("/", 1)[1]))
-                if keys:
-                    state[slot] = [arrays[k] for k in keys]
+                prefix = f"optimizer/{slot}/"
+                found = {k[len(prefix):]: a for k, a in arrays.items() if k.startswith(prefix)}
+                if found:
+                    state[slot] = found
             model.optimizer.set_state(state)
     return model

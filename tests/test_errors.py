@@ -128,3 +128,33 @@ def test_set_weights_with_wrong_shapes():
     layer.build((3,))
     with pytest.raises(ValueError, match=r"kernel must have shape \(3, 2\), received \(2, 3\)"):
         layer.set_weights([np.zeros((2, 3)), np.zeros(2)])
+
+
+def test_hyperparameters_of_the_wrong_type():
+    from minidl.layers import BatchNormalization
+    with pytest.raises(TypeError, match=r"Dropout: rate: expected a number, received '0.5'"):
+        Dropout("0.5")
+    with pytest.raises(TypeError, match="momentum: expected a number"):
+        BatchNormalization(momentum="0.9")
+
+
+def test_arguments_that_do_not_apply_are_refused():
+    gen = ((X[:5], Y[:5]) for _ in range(10))
+    with pytest.raises(ValueError, match="validation_split must be unset"):
+        classifier().fit(gen, steps_per_epoch=2, validation_split=0.2, verbose=0)
+    with pytest.raises(ValueError, match="steps_per_epoch applies to generators"):
+        classifier().fit(X, Y, steps_per_epoch=3, verbose=0)
+    with pytest.raises(ValueError, match="sample weights are not supported"):
+        classifier().fit(X, Y, validation_data=(X, Y, np.ones(10)), verbose=0)
+
+
+def test_numpy_integer_batch_sizes_work():
+    model = classifier()
+    model.fit(X, Y, batch_size=np.int64(4), verbose=0)
+    assert model.predict(X, batch_size=np.int32(3)).shape == (10, 3)
+
+
+def test_labels_from_a_generator_are_checked_on_the_cpu():
+    gen = ((X[:5], np.array([0, 1, 2, 5, 1])) for _ in range(3))
+    with pytest.raises(ValueError, match=r"labels must lie in \[0, 3\)"):
+        classifier().fit(gen, steps_per_epoch=2, verbose=0)

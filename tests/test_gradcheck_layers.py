@@ -167,3 +167,21 @@ def test_conv2d_in_blocks_of_samples_gives_the_same_gradients(xp, one_sample_blo
     K.set_workspace_bytes(1 << 30)
     assert len(layer._blocks(layer.x)) == 1
     np.testing.assert_allclose(K.to_numpy(layer.forward(layer.x)), K.to_numpy(blocked), rtol=1e-12)
+
+
+def test_batchnorm_keras_2_2_moving_statistics(xp):
+    """Keras 2.1.4-2.2.x: variance rescaled by n/(n-(1+eps)) and TensorFlow's
+    zero-debiased average, moving = biased / (1 - momentum^t), over three steps."""
+    from minidl import backend as K
+    layer = BatchNormalization(momentum=0.9, unbiased_moving_variance=True, zero_debias=True)
+    batches = [_input((8, 3), seed=s) * (s + 1) + s for s in range(3)]
+    biased_mean, biased_var = np.zeros(3), np.zeros(3)
+    with K.floatx_scope("float64"):
+        for t, x in enumerate(batches, 1):
+            layer.forward(K.asarray(x), training=True)
+            n = x.shape[0]
+            biased_mean = 0.9 * biased_mean + 0.1 * x.mean(axis=0)
+            biased_var = 0.9 * biased_var + 0.1 * x.var(axis=0) * n / (n - (1 + 1e-3))
+            _, _, mean, var = layer.get_weights()
+            np.testing.assert_allclose(mean, biased_mean / (1 - 0.9 ** t), rtol=1e-12)
+            np.testing.assert_allclose(var, biased_var / (1 - 0.9 ** t), rtol=1e-12)

@@ -176,9 +176,16 @@ def test_small_model_matches_keras(xp, path):
         close(loss, a["mean_loss"], what="mean loss")
         model.layers[0].input_grad_needed = True
         close(model._backprop(y, y_pred, z), a["grad_x"], what="dL/dx")
-        grads = [layer.grads[n] for layer in model.layers for n in layer.weights if n in layer.params]
-        for i, (got, expected) in enumerate(zip(grads, _weights(a, "grad_w"))):
-            close(got, expected, what=f"trainable weight {i}")
+        # grad_w{i} is indexed like get_weights(): the non-trainable statistics have none
+        i = 0
+        for layer in model.layers:
+            for name in layer.weights:
+                if name in layer.params:
+                    close(layer.grads[name], a[f"grad_w{i}"], what=f"{layer.name}/{name}")
+                else:
+                    assert f"grad_w{i}" not in a
+                i += 1
+        assert sum(k.startswith("grad_w") for k in a) == sum(len(l.params) for l in model.layers)
         if "w_after0" in a:
             for got, expected in zip(model.get_weights(), _weights(a, "w_after")):
                 close(got, expected, rtol=1e-6, what="weights after the training call")

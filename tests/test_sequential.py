@@ -292,3 +292,87 @@ def test_string_optimizers_and_learning_rate_alias():
         assert type(model.optimizer).__name__.lower() == name.lower()
     assert Adam(learning_rate=0.02).lr == 0.02
     assert minidl.optimizers.Adadelta().lr == 1.0  # multi-backend Keras, not tf.keras's 0.001
+
+
+def test_uint8_images_stay_small_and_become_floats_per_batch():
+    """Integer images are moved to the device as they are and cast batch by batch."""
+    rng = np.random.default_rng(0)
+    x = rng.integers(0, 256, (40, 6, 6, 1), dtype=np.uint8)
+    y = rng.integers(0, 2, 40)
+    model = Sequential([Conv2D(2, 3, activation="relu", input_shape=(6, 6, 1)), Flatten(),
+                        Dense(2, activation="softmax")])
+    model.compile("adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    history = model.fit(x, y, batch_size=16, epochs=1, verbose=0)
+    assert model.layers[0].x.dtype == np.float32        # the last batch, cast on the device
+    model.fit(((x[i:i + 8], y[i:i + 8]) for i in range(0, 40, 8)), steps_per_epoch=5, verbose=0)
+    assert model.layers[0].x.dtype == np.float32        # generator batches too
+    assert model.predict(x).dtype == np.float32
+    from minidl.datasets import ArrayIterator
+    assert ArrayIterator(x, y).x.dtype == np.uint8       # the stored images stay uint8
+    assert history.history["loss"]
+
+
+def test_freezing_a_layer_between_fits_keeps_each_weights_optimizer_state():
+    """Optimizer state is kept per weight name, so the trainable set may change."""
+    x, y = blobs(n=64)
+    model = Sequential([Dense(2, input_shape=(4,)), Dense(100, activation="relu"),
+                        Dense(3, activation="softmax")])
+    model.compile(Adam(lr=0.01), loss="sparse_categorical_crossentropy")
+    model.fit(x, y, epochs=1, verbose=0)
+    model.layers[0].trainable = False
+    frozen = model.layers[0].get_weights()
+    model.fit(x, y, epochs=2, verbose=0)
+    for a, b in zip(frozen, model.layers[0].get_weights()):
+        np.testing.assert_array_equal(a, b)
+    assert np.isfinite(model.evaluate(x, y, verbose=0))
+
+
+def test_clipnorm_scales_all_gradients_by_one_global_norm():
+    """Keras 2.2.4: g *= clipnorm / max(||all g||, clipnorm)."""
+    w1, w2 = np.zeros(2, np.float32), np.zeros(3, np.float32)
+    g1, g2 = np.array([3.0, 0], np.float32), np.array([0, 4.0, 0], np.float32)  # global norm 5
+    SGD(lr=1.0, clipnorm=1.0).update([w1, w2], [g1, g2])
+    np.testing.assert_allclose(w1, [-0.6, 0], rtol=1e-6)
+    np.testing.assert_allclose(w2, [0, -0.8, 0], rtol=1e-6)
+
+
+def test_float64_targets_and_constants_do_not_turn_training_into_float64():
+    x, y = blobs(n=32)
+    model = Sequential([minidl.layers.Lambda(lambda v: (v - np.float64(0.5)) / np.float64(2.0),
+                                             input_shape=(4,)),
+                        Dense(3, activation="softmax")])
+    model.compile("sgd", loss="categorical_crossentropy")
+    model.fit(x, np.eye(3)[y], epochs=1, verbose=0)  # np.eye gives float64 targets
+    assert model.layers[1].grads["kernel"].dtype == np.float32
+    assert model.predict(x).dtype == np.float32
+
+
+def test_outputs_must_be_rank_2_for_the_losses():
+    model = Sequential([Dense(3, activation="softmax", input_shape=(5, 4))])
+    with pytest.raises(ValueError, match=r"outputs \(batch, 5, 3\); add Flatten"):
+        model.compile("sgd", loss="sparse_categorical_crossentropy")
+
+
+def test_gradcheck_leaves_the_model_in_float32():
+    from minidl import gradcheck
+    x, y = blobs(n=8)
+    model = mlp()
+    gradcheck.check_model(model, x.astype(np.float64), y)
+    assert all(w.dtype == np.float32 for w in model.get_weights())
+
+
+def test_lambda_callback_and_the_smaller_keras_methods():
+    from minidl.callbacks import LambdaCallback
+    x, y = blobs(n=32)
+    model = mlp()
+    ends = []
+    cb = LambdaCallback(on_epoch_end=lambda epoch, logs: ends.append(logs["loss"]))
+    assert not minidl.callbacks.wants_batch_logs(cb)  # no per-batch device reads for it
+    model.fit(x, y, epochs=2, verbose=0, callbacks=[cb])
+    assert len(ends) == 2
+    np.testing.assert_allclose(model.predict_proba(x), model.predict(x))
+    np.testing.assert_allclose(model.predict_on_batch(x[:5]), model.predict(x[:5]), rtol=1e-6)
+    loss, acc = model.test_on_batch(x, y)
+    assert [loss, acc] == pytest.approx(model.evaluate(x, y, verbose=0))
+    gen = ((x[i:i + 8], y[i:i + 8]) for i in range(0, 32, 8))
+    assert model.evaluate_generator(gen, steps=4) == pytest.approx([loss, acc], rel=1e-5)

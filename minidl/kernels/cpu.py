@@ -495,7 +495,10 @@ def _adadelta(w, g, a, d, lr_t, rho, one_minus_rho, epsilon):
         d[k] = d[k] * rho + one_minus_rho * (u * u)
 
 
-def _flat(*arrays):
+def _flat(fn, *arrays):
+    """1-D views for the kernels, after checking every array matches the weight."""
+    for a in arrays[1:]:
+        check_shape(fn, "state/gradient", a, arrays[0].shape)
     return [a.reshape(-1) for a in arrays]
 
 
@@ -503,14 +506,14 @@ def sgd_momentum_update(w, g, v, lr_t, momentum, nesterov):
     if not _fast_path(w, g, v):
         return sgd_momentum_update_reference(w, g, v, lr_t, momentum, nesterov)
     t = w.dtype.type
-    _sgd_momentum(*_flat(w, g, v), t(lr_t), t(momentum), bool(nesterov))
+    _sgd_momentum(*_flat("sgd_momentum_update", w, g, v), t(lr_t), t(momentum), bool(nesterov))
 
 
 def adam_update(w, g, m, v, lr_t, beta_1, beta_2, epsilon):
     if not _fast_path(w, g, m, v):
         return adam_update_reference(w, g, m, v, lr_t, beta_1, beta_2, epsilon)
     t = w.dtype.type
-    _adam(*_flat(w, g, m, v), t(lr_t), t(beta_1), t(1 - beta_1), t(beta_2), t(1 - beta_2),
+    _adam(*_flat("adam_update", w, g, m, v), t(lr_t), t(beta_1), t(1 - beta_1), t(beta_2), t(1 - beta_2),
           t(epsilon))
 
 
@@ -518,4 +521,4 @@ def adadelta_update(w, g, a, d, lr_t, rho, epsilon):
     if not _fast_path(w, g, a, d):
         return adadelta_update_reference(w, g, a, d, lr_t, rho, epsilon)
     t = w.dtype.type
-    _adadelta(*_flat(w, g, a, d), t(lr_t), t(rho), t(1 - rho), t(epsilon))
+    _adadelta(*_flat("adadelta_update", w, g, a, d), t(lr_t), t(rho), t(1 - rho), t(epsilon))

@@ -11,7 +11,7 @@
 """
 from .activation import Activation
 from .base import Layer
-from .conv import Conv2D, Convolution2D
+from .conv import Conv2D
 from .dense import Dense
 from .dropout import Dropout
 from .flatten import Flatten

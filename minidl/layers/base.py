@@ -171,6 +171,14 @@ def positive_int(value, what):
     return value
 
 
+def number(value, what):
+    """A real number (not a str, not a bool), or a TypeError naming the argument."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) and not (
+            hasattr(value, "dtype") and getattr(value, "ndim", 1) == 0):
+        raise TypeError(f"{what}: expected a number, received {value!r}")
+    return float(value)
+
+
 def int_pair(value, what):
     """(a, b) from an int or a pair of ints, each positive (kernel sizes, strides)."""
     pair = (value, value) if isinstance(value, int) and not isinstance(value, bool) else value

@@ -117,5 +117,3 @@ class Conv2D(LinearLayer):
                 "kernel_size": list(self.kernel_size), "strides": list(self.strides),
                 "padding": self.padding}
 
-
-Convolution2D = Conv2D  # Keras 1 name

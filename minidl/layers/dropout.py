@@ -1,7 +1,7 @@
 """Dropout: zero a random fraction of the inputs while training."""
 from .. import backend as K
 from .. import kernels
-from .base import Layer
+from .base import Layer, number
 
 
 class Dropout(Layer):
@@ -18,9 +18,10 @@ class Dropout(Layer):
 
     def __init__(self, rate, noise_shape=None, seed=None, **kwargs):
         super().__init__(**kwargs)
+        rate = number(rate, f"{type(self).__name__}: rate")
         if not 0 <= rate < 1:
             raise ValueError(f"{type(self).__name__}: rate must be in [0, 1), received {rate!r}")
-        self.rate = float(rate)
+        self.rate = rate
         self.noise_shape = None if noise_shape is None else tuple(noise_shape)
         self.seed = seed  # accepted for Keras compatibility; minidl.seed() governs
         self.draws = None

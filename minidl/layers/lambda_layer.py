@@ -28,6 +28,7 @@ class Lambda(Layer):
     """
 
     def __init__(self, function, output_shape=None, arguments=None, **kwargs):
+        # output_shape is accepted for Keras code: minidl finds the shape by calling function
         super().__init__(**kwargs)
         if not callable(function):
             raise TypeError(f"Lambda: function must be callable, received {type(function).__name__}")
@@ -60,7 +61,11 @@ class Lambda(Layer):
 
     def forward(self, x, training=False):
         self._check_input(x)
-        return self._call(x)
+        y = self._call(x)
+        if y.dtype.kind == "f" and y.dtype != x.dtype:
+            # e.g. (x - mean) / std with float64 constants: keep the model in x's float type
+            y = y.astype(x.dtype)
+        return y
 
     def backward(self, grad_out):
         """dL/dx = a * dL/dy for an elementwise affine function y = a x + b."""

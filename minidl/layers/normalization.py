@@ -1,7 +1,7 @@
 """BatchNormalization: normalize each channel with batch statistics."""
 from .. import backend as K
 from .. import constraints, kernels
-from .base import Layer
+from .base import Layer, number
 
 
 class BatchNormalization(Layer):
@@ -34,6 +34,7 @@ class BatchNormalization(Layer):
         cls = type(self).__name__
         if not isinstance(axis, int):
             raise TypeError(f"{cls}: axis must be an int, received {axis!r}")
+        momentum, epsilon = number(momentum, f"{cls}: momentum"), number(epsilon, f"{cls}: epsilon")
         if not 0 <= momentum <= 1:
             raise ValueError(f"{cls}: momentum must be in [0, 1], received {momentum}")
         if epsilon <= 0:

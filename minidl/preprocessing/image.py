@@ -35,9 +35,9 @@ Known differences from Keras:
   quarter turn. Shifts and flips are not affected.
 * fill_mode='wrap' tiles the image (period = size); scipy's 'wrap', used by
   Keras, repeats with period size - 1.
-* Keras <= 2.1.x resampled with nearest-neighbour (scipy order=0); pass
+* Keras <= 2.1.2 resampled with nearest-neighbour (scipy order=0); pass
   ``interpolation_order=0`` to match it. 1 (bilinear) is the 1.1.2 default.
-* Keras <= 2.1.x normalized samplewise per pixel across channels with
+* Keras <= 2.1.2 normalized samplewise per pixel across channels with
   +1e-7; this follows keras-preprocessing 1.1.2 (whole image, +1e-6).
 * Not implemented: zca_whitening, channel_shift_range, brightness_range,
   preprocessing_function, validation_split, data_format (always channels-last).
@@ -119,6 +119,23 @@ def _matrix(a, b, c, d, e, f):
     return m
 
 
+# Keras arguments minidl does not implement, with the values that switch them off:
+# Keras code often spells them out at these defaults (study 001 does).
+_KERAS_NO_OPS = {"zca_whitening": False, "zca_epsilon": 1e-6, "channel_shift_range": 0.0,
+                 "brightness_range": None, "preprocessing_function": None,
+                 "data_format": "channels_last", "validation_split": 0.0, "dtype": None}
+
+
+def _check_unsupported(options):
+    for name, value in options.items():
+        if name not in _KERAS_NO_OPS:
+            raise TypeError(f"ImageDataGenerator: unexpected keyword argument {name!r}")
+        if value != _KERAS_NO_OPS[name] and not (name == "data_format" and value is None):
+            raise ValueError(
+                f"ImageDataGenerator: {name}={value!r} is not supported by minidl "
+                f"(only its no-op value {_KERAS_NO_OPS[name]!r} is accepted)")
+
+
 class ImageDataGenerator:
     """Random affine augmentation and normalization of NHWC image batches.
 
@@ -143,8 +160,9 @@ class ImageDataGenerator:
                  rotation_range=0, width_shift_range=0.0, height_shift_range=0.0,
                  shear_range=0.0, zoom_range=0.0, fill_mode="nearest", cval=0.0,
                  horizontal_flip=False, vertical_flip=False, rescale=None,
-                 interpolation_order=1, shear_units="degrees"):
+                 interpolation_order=1, shear_units="degrees", **keras_options):
         # defaults above: keras-preprocessing 1.1.2 (Keras 2.2 - 2.3)
+        _check_unsupported(keras_options)
         self.featurewise_center = bool(featurewise_center)
         self.samplewise_center = bool(samplewise_center)
         self.featurewise_std_normalization = bool(featurewise_std_normalization)

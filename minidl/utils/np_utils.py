@@ -23,11 +23,3 @@ def to_categorical(y, num_classes=None, dtype="float32"):
     out = np.zeros((y.shape[0], n_classes), dtype=dtype)
     out[np.arange(y.shape[0]), y] = 1
     return out.reshape(shape + (n_classes,))
-
-
-def normalize(x, axis=-1, order=2):
-    """x divided by its L-``order`` norm along ``axis`` (zero norms left as 0)."""
-    x = np.asarray(x)
-    norm = np.atleast_1d(np.linalg.norm(x, order, axis))
-    norm[norm == 0] = 1
-    return x / np.expand_dims(norm, axis)
