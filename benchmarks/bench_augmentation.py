@@ -36,7 +36,8 @@ from minidl.preprocessing.image import ImageDataGenerator  # noqa: E402
 CONFIGS = {
     "mnist-000": dict(shape=(28, 28, 1), batch=512, epoch=48000,
                       args=dict(rotation_range=8, width_shift_range=0.08,
-                                height_shift_range=0.08, shear_range=0.3, zoom_range=0.08),
+                                height_shift_range=0.08, shear_range=0.3, zoom_range=0.08,
+                                interpolation_order=0),  # Keras 2.0's nearest-pixel warp
                       radians=True),
     "cifar-zoom": dict(shape=(32, 32, 3), batch=128, epoch=50000,
                        args=dict(zoom_range=0.2, horizontal_flip=True), radians=False),
@@ -122,9 +123,9 @@ def main():
                "floatx": backend.floatx(), "data": "random uint8 images",
                "loadavg_1min_at_start": round(os.getloadavg()[0], 2)}
     if "gpu" in devices:
-        import cupy
-        machine["gpu"] = cupy.cuda.runtime.getDeviceProperties(0)["name"].decode()
-        machine["cupy"] = cupy.__version__
+        backend.set_device("gpu")
+        machine["gpu"], machine["cupy"] = backend.gpu_name(), backend.array_library_version()
+        backend.set_device("cpu")
 
     rows = []
     saved = backend.device()

@@ -81,7 +81,7 @@ def run(key, out, max_epochs=None, limit=None, seed=0, data_path=None, verbose=1
 def _phase_epoch_time(record, phase):
     h = record["history"]
     times = [t for t, p in zip(h.get("epoch_time_s", []), h.get("phase", [])) if p == phase]
-    return float(np.mean(times)) if times else None
+    return float(np.median(times)) if times else None  # median: robust to a busy machine
 
 
 def write_readme(out):
@@ -96,7 +96,8 @@ def write_readme(out):
              "Written by `python -m minidl.studies` from the JSON files in this folder. "
              "Accuracies are on each study's test set, in %; 'diff' is minidl minus "
              "published, in percentage points. One row per training phase the study "
-             "published a figure for.", "",
+             "published a figure for. 's/epoch' is the median wall time of an epoch of that "
+             "phase (training and validation).", "",
              "| model | study | phase | published | minidl | diff (pp) | epochs | s/epoch "
              "| device |",
              "| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | --- |"]
