@@ -18,7 +18,33 @@ import os
 # setting wins. (Read when the OpenMP runtime starts, i.e. at the first kernel.)
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
+import ctypes  # noqa: E402
+
 import numpy as np  # noqa: E402
+
+
+def _keep_freed_memory():
+    """Ask glibc to recycle freed memory instead of returning it to the system.
+
+    A training step allocates and frees the same large arrays every time. By
+    default glibc maps each one over 32 MiB afresh and unmaps it when freed,
+    so every step pays a page fault per 4 KiB page touched (measured 7-25%
+    of a step for the studies' CNNs). Keeping freed memory in the heap makes
+    the next step reuse it; the process then holds on to its peak memory, as
+    PyTorch's caching allocators do. ``MINIDL_MALLOC=system`` keeps glibc's
+    defaults. A no-op where libc is not glibc.
+    """
+    if os.environ.get("MINIDL_MALLOC", "").lower() == "system":
+        return False
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+        m_trim_threshold, m_mmap_max = -1, -4  # from glibc's malloc.h
+        return bool(libc.mallopt(m_mmap_max, 0) and libc.mallopt(m_trim_threshold, 1 << 30))
+    except (OSError, AttributeError):
+        return False
+
+
+MALLOC_TUNED = _keep_freed_memory()
 
 _FLOATX_CHOICES = ("float16", "float32", "float64")
 
