@@ -22,6 +22,13 @@ The PyTorch model is generated from the minidl model layer by layer (same
 layers, sizes, dropout, BatchNorm), trained with the same optimizer and
 cross-entropy on the logits; images are NCHW, PyTorch's native layout.
 
+Allocator: minidl asks glibc at import to keep freed memory for reuse
+(backend._keep_freed_memory). PyTorch's CPU allocator goes through the same
+malloc, so the same setting speeds it up too. The main PyTorch column runs
+PyTorch as shipped (glibc defaults); ``--torch-tuned`` adds a column with
+PyTorch under the same setting (glibc's MALLOC_MMAP_MAX_=0,
+MALLOC_TRIM_THRESHOLD_), so both comparisons are on record.
+
 Results go to benchmarks/results/models_<device>.json and .md (device,
 threads, versions), and a per-layer forward/backward table for one model.
 """
@@ -303,13 +310,23 @@ def breakdown(key, device, args):
 
 
 # ------------------------------------------------------------------ driver
+_GLIBC_KEEP_FREED = {"MALLOC_MMAP_MAX_": "0", "MALLOC_TRIM_THRESHOLD_": str(1 << 30)}
+
+
 def _run_worker(framework, key, args):
+    env = dict(os.environ, OMP_NUM_THREADS=str(args.threads), OPENBLAS_NUM_THREADS=str(args.threads),
+               MKL_NUM_THREADS=str(args.threads), NUMBA_NUM_THREADS=str(args.threads))
+    if framework.startswith("torch"):
+        # the torch worker imports minidl only for the model definition: keep PyTorch's
+        # allocator as shipped, or give it minidl's setting explicitly ("torch-tuned")
+        env["MINIDL_MALLOC"] = "system"
+        if framework == "torch-tuned":
+            env.update(_GLIBC_KEEP_FREED)
+        framework = "torch"
     cmd = [sys.executable, os.path.abspath(__file__), "--worker", framework, "--models", key,
            "--device", args.device, "--threads", str(args.threads),
            "--min-steps", str(args.min_steps), "--min-seconds", str(args.min_seconds),
            "--warmup", str(args.warmup)]
-    env = dict(os.environ, OMP_NUM_THREADS=str(args.threads), OPENBLAS_NUM_THREADS=str(args.threads),
-               MKL_NUM_THREADS=str(args.threads), NUMBA_NUM_THREADS=str(args.threads))
     out = subprocess.run(cmd, capture_output=True, text=True, env=env)
     if out.returncode != 0:
         return {"error": out.stderr.strip().splitlines()[-1] if out.stderr.strip() else "failed"}
@@ -353,6 +370,8 @@ def markdown(results, machine):
              "| model | batch | minidl ms/step | PyTorch ms/step | ratio | minidl infer img/s | "
              "PyTorch infer img/s | minidl peak MB | PyTorch peak MB | memory ratio |",
              "|---|---|---|---|---|---|---|---|---|---|"]
+    tuned_rows = [r for r in results if r.get("torch_tuned") and "error" not in r["torch_tuned"]
+                  and "error" not in r["minidl"]]
     for r in results:
         m, t = r["minidl"], r.get("torch") or {}
         if "error" in m:
@@ -369,6 +388,14 @@ def markdown(results, machine):
             f"{_mb(t.get('peak_train_bytes'))} | {mem_ratio} |" if has_t else
             f"| {r['label']} | {m['batch_size']} | {m['ms_per_step']:.1f} | n/a | n/a | "
             f"{m['infer_images_per_s']:.0f} | n/a | {_mb(m['peak_train_bytes'])} | n/a | n/a |")
+    if tuned_rows:
+        lines += ["", "PyTorch with minidl's allocator setting (glibc keeps freed memory, "
+                  "`MALLOC_MMAP_MAX_=0`), the comparison with equal allocators:", "",
+                  "| model | minidl ms/step | PyTorch (same allocator) ms/step | ratio |",
+                  "|---|---|---|---|"]
+        for r in tuned_rows:
+            m, t = r["minidl"]["ms_per_step"], r["torch_tuned"]["ms_per_step"]
+            lines.append(f"| {r['label']} | {m:.1f} | {t:.1f} | {m / t:.2f}x |")
     return "\n".join(lines) + "\n"
 
 
@@ -393,6 +420,8 @@ def main(argv=None):
     p.add_argument("--min-seconds", type=float, default=3.0)
     p.add_argument("--warmup", type=int, default=3)
     p.add_argument("--no-torch", action="store_true")
+    p.add_argument("--torch-tuned", action="store_true",
+                   help="also time PyTorch with minidl's glibc allocator setting")
     p.add_argument("--breakdown", default="s000_vgg_bn", help="model for the per-layer table ('' = none)")
     p.add_argument("--out", default=os.path.join(HERE, "results"))
     p.add_argument("--worker", choices=["minidl", "torch", "breakdown"], help=argparse.SUPPRESS)
@@ -411,6 +440,8 @@ def main(argv=None):
         row = {"model": key, "label": labels.get(key, key), "minidl": _run_worker("minidl", key, args)}
         if not args.no_torch:
             row["torch"] = _run_worker("torch", key, args)
+            if args.torch_tuned:
+                row["torch_tuned"] = _run_worker("torch-tuned", key, args)
         results.append(row)
         print(json.dumps(row), flush=True)
     report = {"machine": machine, "results": results}
