@@ -173,6 +173,7 @@ def first_calls():
     x = np.random.default_rng(0).standard_normal((8, 12, 12, 4), dtype=np.float32)
     g_same = window_geometry(12, 12, (3, 3), (1, 1), "same")
     g_tiles = window_geometry(12, 12, (2, 2), (2, 2), "valid")
+    v4 = np.ones(4, np.float32)
     calls = {
         "im2col (+ starting numba's thread pool)": lambda: cpu.im2col(x, g_same),
         "col2im": lambda: cpu.col2im(np.ones((8 * 144, 36), np.float32), x.shape, g_same),
@@ -187,6 +188,16 @@ def first_calls():
         "bias_add_relu_inplace": lambda: cpu.bias_add_relu_inplace(
             x.reshape(-1, 4).copy(), np.ones(4, np.float32)),
         "dropout_forward": lambda: cpu.dropout_forward(x, x, 0.5),
+        "bias_grad": lambda: cpu.bias_grad(x.reshape(-1, 4)),
+        "batchnorm_forward": lambda: cpu.batchnorm_forward(x.reshape(-1, 4), v4, v4, 1e-3),
+        "batchnorm_backward": lambda: cpu.batchnorm_backward(x.reshape(-1, 4), x.reshape(-1, 4),
+                                                             v4, v4),
+        "sgd_momentum_update": lambda: cpu.sgd_momentum_update(x.copy(), x, x.copy(), 0.1,
+                                                               0.9, False),
+        "adam_update": lambda: cpu.adam_update(x.copy(), x, x.copy(), x * x, 1e-3, 0.9,
+                                               0.999, 1e-7),
+        "adadelta_update": lambda: cpu.adadelta_update(x.copy(), x, x * x, x * x, 1.0, 0.95,
+                                                       1e-7),
     }
     result = {"import minidl + numba + kernels.cpu": round(import_s, 3)}
     for name, fn in calls.items():
@@ -217,6 +228,14 @@ def bench_first_calls():
 def main():
     if "--first-calls" in sys.argv:
         return first_calls()
+    if "--first-calls-only" in sys.argv:  # refresh that part of the saved results
+        with open(RESULTS) as f:
+            results = json.load(f)
+        results["first_call"] = bench_first_calls()
+        results["first_call"]["load_average"] = os.getloadavg()
+        with open(RESULTS, "w") as f:
+            json.dump(results, f, indent=1)
+        return None
     import numba
     from minidl.kernels import cpu
     results = dict(
