@@ -124,6 +124,8 @@ def write_readme(out):
         if caveats:
             notes.append(f"- **{name}**: " + "; ".join(caveats) + ": not comparable with the "
                          "published figure.")
+        for note in r.get("data_notes", []):
+            notes.append(f"- **{name}**: data: {note}")
         if r.get("keras20_lr_assignment"):
             notes.append(f"- **{name}**: replays Keras 2.0.x, which ignored "
                          "`model.optimizer.lr = ...`: the lr stays at its compiled value.")

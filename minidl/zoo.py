@@ -30,6 +30,7 @@ version; the comments name it.
 import dataclasses
 import resource
 import time
+import warnings
 from dataclasses import dataclass, field
 from typing import Callable, Optional, Tuple
 
@@ -790,20 +791,26 @@ def load_recipe_data(recipe, limit=None, data_path=None):
     """The recipe's data, preprocessed as its study did.
 
     Returns a dict: x_train, y_train, x_val, y_val (None without a split),
-    x_test, y_test, class_names. x: (N, 28, 28, 1), (N, 32, 32, 3) or
+    x_test, y_test, class_names, data_notes (the loader's warnings, e.g. that
+    CIFAR-10 came from its JPEG copy, kept for the run's record). x: (N, 28, 28, 1), (N, 32, 32, 3) or
     (N, 784) float32 in [0, 1]; y: (N,) integer labels or (N, 10) one-hot.
     limit: keep at most this many samples of each part (after the split):
       a fixed random subset, the same on every call, so that a copy stored
       in class order (the CIFAR-10 JPEG fallback) still gives every class.
     """
     recipe = get_recipe(recipe)
-    (x, y), (x_test, y_test) = datasets.load(recipe.dataset, path=data_path)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        (x, y), (x_test, y_test) = datasets.load(recipe.dataset, path=data_path)
+    for w in caught:  # shown as usual, and remembered
+        warnings.showwarning(w.message, w.category, w.filename, w.lineno)
     parts = {"train": (x, y), "test": (x_test, y_test)}
     if recipe.validation == "split":
         val_size, seed = recipe.split
         parts["train"], parts["val"] = datasets.train_val_split(x, y, val_size=val_size,
                                                                 seed=seed)
-    out = {"class_names": CLASS_NAMES[recipe.dataset], "x_val": None, "y_val": None}
+    out = {"class_names": CLASS_NAMES[recipe.dataset], "x_val": None, "y_val": None,
+           "data_notes": [str(w.message) for w in caught]}
     for name, (xs, ys) in parts.items():
         if limit is not None and limit < len(xs):
             keep = np.sort(np.random.default_rng(0).choice(len(xs), limit, replace=False))
@@ -951,6 +958,7 @@ def run_recipe(recipe, max_epochs=None, limit=None, seed=0, verbose=1, data_path
         "max_epochs": max_epochs, "limit": limit,
         "samples": {k: (None if data[f"x_{k}"] is None else len(data[f"x_{k}"]))
                     for k in ("train", "val", "test")},
+        "data_notes": data.get("data_notes", []),
         "keras20_lr_assignment": keras20_lr_assignment, "params": model.count_params(),
         "phases": phases, "history": history, "epochs_run": len(log.times),
         "wall_s": time.perf_counter() - start,
