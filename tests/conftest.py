@@ -53,3 +53,19 @@ def fashion_mnist_small():
     (x, y), (xt, yt) = fashion_mnist.load_data(download=False)
     prep = lambda a: (a.reshape(-1, 28, 28, 1) / 255.0).astype(np.float32)  # noqa: E731
     return (prep(x[:4000]), y[:4000]), (prep(xt[:1000]), yt[:1000])
+
+
+@pytest.fixture
+def tiny_cifar_jpeg_copy(tmp_path):
+    """A data folder holding ``cifar10-jpg/{train,test}/<class>/0.jpg``: one
+    32x32 JPEG per class, of red level 25 * label, like the JPEG copy of
+    CIFAR-10 that cifar10.load_data falls back to."""
+    Image = pytest.importorskip("PIL.Image")
+    from minidl.datasets import cifar10
+    data = tmp_path / "data"
+    for subset in ("train", "test"):
+        for label, cls in enumerate(cifar10._CLASSES):
+            folder = data / "cifar10-jpg" / subset / cls
+            folder.mkdir(parents=True)
+            Image.new("RGB", (32, 32), (25 * label, 0, 0)).save(folder / "0.jpg")
+    return data

@@ -351,15 +351,9 @@ def test_cifar10_rejects_a_bad_tarball_and_a_truncated_batch(tiny_cifar):
         cifar10.load_data(path=release_dir)
 
 
-def test_cifar10_falls_back_to_a_jpeg_copy_in_the_data_directory(tmp_path):
-    Image = pytest.importorskip("PIL.Image")
-    tree = tmp_path / "data" / "cifar10-jpg"
-    for subset in ("train", "test"):
-        for label, cls in enumerate(cifar10._CLASSES):
-            (tree / subset / cls).mkdir(parents=True)
-            Image.new("RGB", (32, 32), (25 * label, 0, 0)).save(tree / subset / cls / "0000.jpg")
+def test_cifar10_falls_back_to_a_jpeg_copy_in_the_data_directory(tmp_path, tiny_cifar_jpeg_copy):
     with pytest.warns(UserWarning, match="JPEG re-encoding .*differ slightly"):
-        (x, y), (xt, yt) = cifar10.load_data(path=tmp_path / "data", download=False)
+        (x, y), (xt, yt) = cifar10.load_data(path=tiny_cifar_jpeg_copy, download=False)
     assert x.shape == (10, 32, 32, 3) and y.shape == (10, 1) and y.dtype == np.uint8
     np.testing.assert_array_equal(y[:, 0], np.arange(10))    # CIFAR's order, not alphabetical
     np.testing.assert_allclose(x[:, 16, 16, 0], 25 * np.arange(10), atol=3)   # JPEG is lossy

@@ -215,19 +215,12 @@ def test_run_recipe_on_real_data(real_data, key, shape):
     assert 0.1 < final["test_accuracy"] <= 1.0     # above chance on 256 test images
 
 
-def test_a_run_records_where_its_data_came_from(tmp_path):
+def test_a_run_records_where_its_data_came_from(tmp_path, tiny_cifar_jpeg_copy):
     """CIFAR-10 read from its JPEG copy (the only one in this workplace) is
     said in the run's JSON and in the results table, not only on stderr."""
-    Image = pytest.importorskip("PIL.Image")
     from minidl import studies
-    from minidl.datasets import cifar10
-    tree = tmp_path / "data" / "cifar10-jpg"
-    for subset in ("train", "test"):
-        for label, cls in enumerate(cifar10._CLASSES):
-            (tree / subset / cls).mkdir(parents=True)
-            Image.new("RGB", (32, 32), (25 * label, 0, 0)).save(tree / subset / cls / "0.jpg")
     with pytest.warns(UserWarning, match="JPEG re-encoding"):      # still shown to the user
-        data = zoo.load_recipe_data("s002_simple_cnn", data_path=tmp_path / "data")
+        data = zoo.load_recipe_data("s002_simple_cnn", data_path=tiny_cifar_jpeg_copy)
     assert len(data["data_notes"]) == 1 and "JPEG re-encoding" in data["data_notes"][0]
 
     result = zoo.run_recipe("s002_simple_cnn", max_epochs=1, data=data, verbose=0)
