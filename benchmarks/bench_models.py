@@ -286,15 +286,15 @@ def breakdown(key, device, args):
         fwd[-1] += (time.perf_counter() - t) * (rep > 0)
         grad = model.loss.gradient_logits(y, p)
         t = time.perf_counter()
-        grad = last.backward_preactivation(grad)
+        grad = last.backward_preactivation(grad, model._input_grad_needed[-1])
         K.synchronize()
         bwd[-1] += (time.perf_counter() - t) * (rep > 0)
         for i in range(len(model.layers) - 2, -1, -1):
             layer = model.layers[i]
-            if not layer.input_grad_needed and not layer.params:
+            if not model._input_grad_needed[i] and not layer.params:
                 break
             t = time.perf_counter()
-            grad = layer.backward(grad)
+            grad = layer.backward(grad, model._input_grad_needed[i])
             K.synchronize()
             bwd[i] += (time.perf_counter() - t) * (rep > 0)
         t = time.perf_counter()

@@ -148,25 +148,19 @@ def check_model(model, x, y, seed=0, eps=EPS):
 
 def _check_model(model, x, y, seed, eps):
     x, y = model._arrays(x, y, "check_model")
-    saved_flags = [layer.input_grad_needed for layer in model.layers]
-    for layer in model.layers:
-        layer.input_grad_needed = True  # we want dL/dx too
-    try:
-        def loss():
-            K.seed(seed)
-            return float(model._batch_loss(x, y, training=True)[0])
 
+    def loss():
         K.seed(seed)
-        _, y_pred, z = model._batch_loss(x, y, training=True)
-        grad_x = model._backprop(y, y_pred, z)
-        errors = {"input": relative_error(grad_x, numerical_gradient(loss, x, eps))}
-        analytic = {(layer.name, n): layer.grads[n].copy()
-                    for layer in model.layers for n in layer.params}
-        for layer in model.layers:
-            for name, w in layer.params.items():
-                errors[f"{layer.name}/{name}"] = relative_error(
-                    analytic[(layer.name, name)], numerical_gradient(loss, w, eps))
-        return errors
-    finally:
-        for layer, flag in zip(model.layers, saved_flags):
-            layer.input_grad_needed = flag
+        return float(model._batch_loss(x, y, training=True)[0])
+
+    K.seed(seed)
+    _, y_pred, z = model._batch_loss(x, y, training=True)
+    grad_x = model._backprop(y, y_pred, z, need_input_grad=True)
+    errors = {"input": relative_error(grad_x, numerical_gradient(loss, x, eps))}
+    analytic = {(layer.name, n): layer.grads[n].copy()
+                for layer in model.layers for n in layer.params}
+    for layer in model.layers:
+        for name, w in layer.params.items():
+            errors[f"{layer.name}/{name}"] = relative_error(
+                analytic[(layer.name, name)], numerical_gradient(loss, w, eps))
+    return errors

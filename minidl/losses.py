@@ -28,8 +28,9 @@ def _one_hot(labels, num_classes, dtype):
 
 class Loss:
     name = None
-    #: True when the last-layer softmax may be fused with this loss
-    fuses_with_softmax = False
+    #: the name of the output activation this loss fuses with ('softmax',
+    #: 'sigmoid'): the model then calls from_logits and gradient_logits
+    fuses_with = None
 
     def __call__(self, y_true, y_pred):
         raise NotImplementedError
@@ -56,7 +57,7 @@ class Loss:
 class CategoricalCrossentropy(Loss):
     """-sum_k t_k log p_k with one-hot targets t: (N, K)."""
     name = "categorical_crossentropy"
-    fuses_with_softmax = True
+    fuses_with = "softmax"
 
     def _targets(self, y_true, y_pred):
         return y_true

@@ -82,10 +82,10 @@ class Sequential:
                     f"{layer.name}: built for input (None, {', '.join(map(str, layer.input_shape))}) "
                     f"but receives (None, {', '.join(map(str, shape))})")
             shape = layer.output_shape
-        # Below the first layer with weights nobody needs dL/dx: skip computing it.
-        needed = False
+        # Below the first layer with weights nobody needs dL/dx: backprop skips it.
+        self._input_grad_needed, needed = [], False
         for layer in self.layers:
-            layer.input_grad_needed = needed
+            self._input_grad_needed.append(needed)
             needed = needed or bool(layer.params)
         self.built = True
         self._resolve_metrics()
@@ -136,18 +136,20 @@ class Sequential:
     def metrics_names(self):
         return ["loss"] + [m.key for m in self.metrics]
 
-    def _fuses_softmax(self):
-        """Softmax output + cross-entropy: the model starts backprop at the logits."""
+    def _fuses_output(self):
+        """Softmax + cross-entropy (or sigmoid + binary cross-entropy): the model
+        starts backprop at the logits. Never without a loss (predict before compile)."""
         last = self.layers[-1]
-        return (self.loss.fuses_with_softmax and getattr(last, "activation", None) is not None
-                and last.activation.name == "softmax"
+        fuses_with = getattr(self.loss, "fuses_with", None)
+        return (fuses_with is not None and getattr(last, "activation", None) is not None
+                and last.activation.name == fuses_with
                 and (isinstance(last, Activation) or hasattr(last, "backward_preactivation")))
 
     # ------------------------------------------------------------ one step
     def _forward(self, x, training):
         """(y_pred, z): the output, and the last layer's logits z when its
-        softmax meets a cross-entropy loss (else None)."""
-        if not self._fuses_softmax():
+        softmax (sigmoid) meets a cross-entropy loss (else None)."""
+        if not self._fuses_output():
             for layer in self.layers:
                 x = layer.forward(x, training=training)
             return x, None
@@ -163,21 +165,27 @@ class Sequential:
         per_sample = self.loss(y, y_pred) if z is None else self.loss.from_logits(y, z)
         return per_sample.mean(), y_pred, z
 
-    def _backprop(self, y, y_pred, z):
-        """dL/dy_pred through every layer, last to first; returns dL/dx (None if skipped)."""
-        layers = self.layers
+    def _backprop(self, y, y_pred, z, need_input_grad=False):
+        """dL/dy_pred through every layer, last to first.
+
+        Returns dL/dx when ``need_input_grad`` (gradient checks); training
+        skips it, and stops below the first layer that has weights.
+        """
+        needed = [need_input_grad or n for n in self._input_grad_needed]
+        n = len(self.layers)
         if z is not None:
             # softmax + cross-entropy: dL/dz = (p - t) / N, enter the last layer below its softmax
             grad = self.loss.gradient_logits(y, y_pred)
-            last, layers = layers[-1], layers[:-1]
+            last, n = self.layers[-1], n - 1
             if not isinstance(last, Activation):
-                grad = last.backward_preactivation(grad)
+                grad = last.backward_preactivation(grad, needed[-1])
         else:
             grad = self.loss.gradient(y, y_pred)
-        for layer in reversed(layers):
-            if not layer.input_grad_needed and not layer.params:
+        for i in range(n - 1, -1, -1):
+            layer = self.layers[i]
+            if not needed[i] and not layer.params:
                 break  # nothing here or below has weights
-            grad = layer.backward(grad)
+            grad = layer.backward(grad, needed[i])
         return grad
 
     def _train_step(self, x, y):

@@ -185,3 +185,20 @@ def test_batchnorm_keras_2_2_moving_statistics(xp):
             _, _, mean, var = layer.get_weights()
             np.testing.assert_allclose(mean, biased_mean / (1 - 0.9 ** t), rtol=1e-12)
             np.testing.assert_allclose(var, biased_var / (1 - 0.9 ** t), rtol=1e-12)
+
+
+# ----------------------------------------------------------------- a layer taken from a model
+def test_the_first_layer_of_a_model_still_returns_its_input_gradient(xp):
+    """The model skips dL/dx below its first weighted layer during fit, but the
+    layer itself, called directly, always returns it."""
+    from minidl.models import Sequential
+    model = Sequential([Dense(3, activation="tanh", input_shape=(4,)), Dense(2)])
+    model.compile("sgd", loss="mse")
+    x, y = _input((5, 4)), _input((5, 2), seed=1)
+    model.fit(x, y, epochs=1, verbose=0)  # fit ran its backprop without dL/dx
+    first = model.layers[0]
+    first.forward(first_x := xp.asarray(x, dtype=first.params["kernel"].dtype), training=True)
+    grad_x = first.backward(xp.ones((5, 3), dtype=first_x.dtype))
+    assert grad_x is not None and grad_x.shape == (5, 4)
+    assert first.backward(xp.ones((5, 3), dtype=first_x.dtype), need_input_grad=False) is None
+    assert_gradients_ok(gradcheck.check_layer(first, _input((5, 4))))

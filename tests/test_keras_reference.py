@@ -115,8 +115,7 @@ def test_softmax_dense_with_crossentropy_matches_keras_logits_path(xp, path):
         assert z is not None, "softmax + cross-entropy must take the fused path"
         close(y_pred, a["y"], what="probabilities")
         close(loss, a["mean_loss"], what="mean loss from the logits")
-        model.layers[0].input_grad_needed = True
-        grad_x = model._backprop(y, y_pred, z)
+        grad_x = model._backprop(y, y_pred, z, need_input_grad=True)
         close(grad_x, a["grad_x"], what="dL/dx")
         for name, expected in zip(["kernel", "bias"], _weights(a, "grad_w")):
             close(model.layers[0].grads[name], expected, what=f"dL/d{name}")
@@ -174,8 +173,7 @@ def test_small_model_matches_keras(xp, path):
         loss, y_pred, z = model._batch_loss(x, y, training=True)
         close(y_pred, a["y_train"], what="training output")
         close(loss, a["mean_loss"], what="mean loss")
-        model.layers[0].input_grad_needed = True
-        close(model._backprop(y, y_pred, z), a["grad_x"], what="dL/dx")
+        close(model._backprop(y, y_pred, z, need_input_grad=True), a["grad_x"], what="dL/dx")
         # grad_w{i} is indexed like get_weights(): the non-trainable statistics have none
         i = 0
         for layer in model.layers:

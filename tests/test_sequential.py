@@ -376,3 +376,26 @@ def test_lambda_callback_and_the_smaller_keras_methods():
     assert [loss, acc] == pytest.approx(model.evaluate(x, y, verbose=0))
     gen = ((x[i:i + 8], y[i:i + 8]) for i in range(0, 32, 8))
     assert model.evaluate_generator(gen, steps=4) == pytest.approx([loss, acc], rel=1e-5)
+
+
+# ------------------------------------------------------------------ inference without compile
+def test_an_uncompiled_model_predicts_like_keras(tmp_path):
+    """Keras predicts, summarizes and loads weights without compile(); only
+    fit and evaluate need a loss."""
+    model = Sequential([Dense(8, activation="relu", input_shape=(4,)),
+                        Dense(3, activation="softmax")])
+    x, y = blobs(10)
+    p = model.predict(x)
+    assert p.shape == (10, 3) and np.allclose(p.sum(axis=1), 1, atol=1e-5)
+    assert len(_summary(model)) > 5
+    model.save_weights(tmp_path / "w.npz")
+    twin = Sequential([Dense(8, activation="relu", input_shape=(4,)),
+                       Dense(3, activation="softmax")])
+    twin.load_weights(tmp_path / "w.npz")
+    np.testing.assert_array_equal(twin.predict(x), p)
+    twin.set_weights(model.get_weights())
+    np.testing.assert_array_equal(twin.predict_on_batch(x), p)
+    for call in (lambda: model.evaluate(x, y), lambda: model.fit(x, y),
+                 lambda: model.train_on_batch(x, y)):
+        with pytest.raises(RuntimeError, match="compile"):
+            call()

@@ -17,7 +17,7 @@ class Activation(Layer):
             self.y = y
         return y
 
-    def backward(self, grad_out):
+    def backward(self, grad_out, need_input_grad=True):
         """dL/dx = f'(x) * dL/dy, written through y (see minidl.activations)."""
         if self.y is None:
             raise self._missing_cache()

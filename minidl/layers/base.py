@@ -54,8 +54,6 @@ class Layer:
         self.state = {}             # non-trainable weights
         self.constraints = {}
         self._weight_order = []     # Keras get_weights() order
-        # The model clears this on its first layer: nothing below needs dL/dx.
-        self.input_grad_needed = True
 
     # -------------------------------------------------------------- building
     def build(self, input_shape):
@@ -90,7 +88,10 @@ class Layer:
     def forward(self, x, training=False):
         raise NotImplementedError
 
-    def backward(self, grad_out):
+    def backward(self, grad_out, need_input_grad=True):
+        """dL/dx from dL/dy, filling ``grads``. A model passes
+        ``need_input_grad=False`` to its first weighted layer, where nothing
+        below needs dL/dx; a layer may then skip computing it and return None."""
         raise NotImplementedError
 
     def _missing_cache(self):
@@ -196,7 +197,7 @@ class LinearLayer(Layer):
 
     A subclass supplies the linear map and its backward:
       ``_linear(x, training)`` -> z without bias, a fresh (M, F) array, keeping
-      what backward needs; ``backward_preactivation(dz)`` -> dL/dx, filling
+      what backward needs; ``backward_preactivation(dz, need_input_grad)`` -> dL/dx, filling
       dL/dkernel and dL/dbias; and ``_output_shape(x)``.
     This class adds the bias and the activation, in one fused pass where a
     kernel exists (ReLU on the CPU), and takes dL/dy back through f.
@@ -233,12 +234,12 @@ class LinearLayer(Layer):
                                               activations.linear)
         return z.reshape(self._output_shape(x))
 
-    def backward(self, grad_out):
+    def backward(self, grad_out, need_input_grad=True):
         """dL/dz = f'(z) * dL/dy, then through the linear map (backward_preactivation)."""
         if self.y is None:
             raise self._missing_cache()
         grad_z = self.activation.backward(grad_out.reshape(self.y.shape), self.y)
-        return self.backward_preactivation(grad_z)
+        return self.backward_preactivation(grad_z, need_input_grad)
 
     def get_config(self):
         return {**super().get_config(), "activation": activations.serialize(self.activation),

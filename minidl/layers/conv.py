@@ -87,7 +87,7 @@ class Conv2D(LinearLayer):
         step = max(1, K.workspace_bytes() // per_sample)
         return [(s, min(s + step, x.shape[0])) for s in range(0, x.shape[0], step)]
 
-    def backward_preactivation(self, grad_z):
+    def backward_preactivation(self, grad_z, need_input_grad=True):
         """dW = cols^T dz,  db = sum dz,  dx = col2im(dz W^T)    (dz: (N*Ho*Wo, F))
 
         Block by block of samples, with each block's cols made again from x.
@@ -100,7 +100,7 @@ class Conv2D(LinearLayer):
         grad_z = grad_z.reshape(-1, self.filters)
         rows = g.out_h * g.out_w
         grad_kernel = xp.zeros_like(kernel)
-        grad_x = xp.empty_like(x) if self.input_grad_needed else None
+        grad_x = xp.empty_like(x) if need_input_grad else None
         for start, stop in self._blocks(x):
             cols = im2col(x[start:stop], g)                          # (B*Ho*Wo, kh*kw*C)
             dz = grad_z[start * rows:stop * rows]

@@ -41,7 +41,7 @@ class Dense(LinearLayer):
             self.x = x
         return x.reshape(-1, x.shape[-1]) @ self.params["kernel"]
 
-    def backward_preactivation(self, grad_z):
+    def backward_preactivation(self, grad_z, need_input_grad=True):
         """dW = x^T dz,  db = sum_n dz,  dx = dz W^T      (dz: (N, units))
 
         Entered directly by the model when a softmax output meets
@@ -54,7 +54,7 @@ class Dense(LinearLayer):
         self.grads["kernel"] = x2.T @ grad_z
         if self.use_bias:
             self.grads["bias"] = bias_grad(grad_z)
-        if not self.input_grad_needed:
+        if not need_input_grad:
             return None
         return (grad_z @ self.params["kernel"].T).reshape(self.x.shape)
 

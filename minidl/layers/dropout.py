@@ -43,7 +43,7 @@ class Dropout(Layer):
             u = K.get_array_module(u).broadcast_to(u, x.shape)
         return kernels.dropout_forward(x, u, self.rate)
 
-    def backward(self, grad_out):
+    def backward(self, grad_out, need_input_grad=True):
         """dL/dx = mask * dL/dy: the same mask multiplies the gradient
         (identity after an inference forward)."""
         if self.draws is None:

@@ -23,6 +23,6 @@ class Flatten(Layer):
         self._check_input(x)
         return x.reshape(x.shape[0], -1)
 
-    def backward(self, grad_out):
+    def backward(self, grad_out, need_input_grad=True):
         """dL/dx = dL/dy reshaped back to the input's shape."""
         return grad_out.reshape((grad_out.shape[0],) + tuple(self.input_shape))

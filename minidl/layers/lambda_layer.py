@@ -67,7 +67,7 @@ class Lambda(Layer):
             y = y.astype(x.dtype)
         return y
 
-    def backward(self, grad_out):
+    def backward(self, grad_out, need_input_grad=True):
         """dL/dx = a * dL/dy for an elementwise affine function y = a x + b."""
         if self.scale is None:
             name = getattr(self.function, "__name__", repr(self.function))

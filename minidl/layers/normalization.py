@@ -131,7 +131,7 @@ class BatchNormalization(Layer):
             acc += (1.0 - m) * batch
             self.state["moving_" + key][...] = acc / correction
 
-    def backward(self, grad_out):
+    def backward(self, grad_out, need_input_grad=True):
         """With M values per channel and sums over them:
         dgamma = sum(g x_hat),  dbeta = sum(g),
         dx = gamma inv_std / M * (M g - dbeta - x_hat dgamma)
@@ -145,7 +145,7 @@ class BatchNormalization(Layer):
             self.grads["gamma"] = dgamma
         if self.center:
             self.grads["beta"] = dbeta
-        if not self.input_grad_needed:
+        if not need_input_grad:
             return None
         return self._unrows(dx, grad_out.shape)
 

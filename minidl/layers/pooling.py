@@ -47,7 +47,7 @@ class MaxPooling2D(Layer):
             self.argmax, self.x_shape = argmax, x.shape
         return y
 
-    def backward(self, grad_out):
+    def backward(self, grad_out, need_input_grad=True):
         """dL/dx = dL/dy at each window's argmax, 0 elsewhere (summed where windows overlap)."""
         if self.argmax is None:
             raise self._missing_cache()
