@@ -68,8 +68,14 @@ CIFAR_SHAPE = (32, 32, 3)
 
 # ============================================================ study 000
 # Fashion-MNIST, Keras 2.0.x: BatchNormalization's moving averages are the
-# plain exponential average (minidl's default; Keras 2.0.8 had no n/(n-1)
-# rescaling and no zero-debiasing).
+# plain exponential average of the biased batch variance (Keras 2.0.8 had no
+# n/(n-1) rescaling and no zero-debiasing), set explicitly by _bn_keras20:
+# minidl's default is Keras 2.2/2.3's rescaled variance.
+
+def _bn_keras20(**kwargs):
+    """BatchNormalization as Keras 2.0.x updated its moving statistics."""
+    return BatchNormalization(unbiased_moving_variance=False, **kwargs)
+
 
 def _standardize(mean, std):
     """The study's ``norm_input``: x -> (x - mean) / std with float32 scalars."""
@@ -128,22 +134,22 @@ def fashion_cnn4_bn(mean=FASHION_MNIST_MEAN, std=FASHION_MNIST_STD):
     return Sequential([
         Lambda(_standardize(mean, std), input_shape=MNIST_SHAPE),
         Conv2D(32, kernel_size=(3, 3), activation="relu"),
-        BatchNormalization(),
+        _bn_keras20(),
         Conv2D(32, kernel_size=(3, 3), activation="relu"),
-        BatchNormalization(),
+        _bn_keras20(),
         Dropout(0.25),
         Conv2D(64, kernel_size=(3, 3), activation="relu"),
         MaxPooling2D(pool_size=(2, 2)),
         Dropout(0.25),
         Conv2D(128, kernel_size=(3, 3), activation="relu"),
-        BatchNormalization(),
+        _bn_keras20(),
         Dropout(0.25),
         Flatten(),
         Dense(512, activation="relu"),
-        BatchNormalization(),
+        _bn_keras20(),
         Dropout(0.5),
         Dense(128, activation="relu"),
-        BatchNormalization(),
+        _bn_keras20(),
         Dropout(0.5),
         Dense(10, activation="softmax"),
     ])
@@ -176,13 +182,13 @@ def fashion_vgg_bn(mean=FASHION_MNIST_MEAN, std=FASHION_MNIST_STD):
     BatchNormalization and Dropout. x: (N, 28, 28, 1), standardized."""
     return Sequential(
         [Lambda(_standardize(mean, std), input_shape=MNIST_SHAPE)]
-        + _vgg_block(32, 2) + [BatchNormalization(), Dropout(0.25)]
+        + _vgg_block(32, 2) + [_bn_keras20(), Dropout(0.25)]
         + _vgg_block(64, 2) + [MaxPooling2D(pool_size=(2, 2)), Dropout(0.25)]
-        + _vgg_block(128, 2) + [BatchNormalization(), Dropout(0.25)]
+        + _vgg_block(128, 2) + [_bn_keras20(), Dropout(0.25)]
         + _vgg_block(256, 3) + [MaxPooling2D(pool_size=(2, 2))]
         + [Flatten(),
-           Dense(512, activation="relu"), BatchNormalization(), Dropout(0.5),
-           Dense(512, activation="relu"), BatchNormalization(), Dropout(0.5),
+           Dense(512, activation="relu"), _bn_keras20(), Dropout(0.5),
+           Dense(512, activation="relu"), _bn_keras20(), Dropout(0.5),
            Dense(10, activation="softmax")])
 
 
@@ -299,7 +305,8 @@ def mnist_conv7_bn():
 
 
 # ============================================================ study 002
-# CIFAR-10, Keras 2.3.x: plain moving averages in BatchNormalization.
+# CIFAR-10, Keras 2.3.x: BatchNormalization rescales the batch variance by
+# n / (n - (1 + eps)) and averages plainly (no zero-debiasing): minidl's default.
 # ``maxnorm(3)`` on a Conv2D keeps Keras's default axis=0 (see MaxNorm).
 
 def cifar_simple_cnn():

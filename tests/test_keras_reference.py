@@ -62,9 +62,10 @@ def test_layer_forward_and_gradients_match_keras(xp, path):
     float32 = dtype == "float32"
     rtol, atol = (2e-5, 1e-5) if float32 else (RTOL, ATOL)
     kwargs = dict(config["kwargs"])
-    if config["layer"] == "BatchNormalization" and config.get("fused"):
-        # TF's fused kernel (4-D float32) moves the variance with n/(n-1)
-        kwargs["unbiased_moving_variance"] = True
+    if config["layer"] == "BatchNormalization":
+        # tf.keras 2.15 moves the biased variance, except its fused kernel (4-D
+        # float32), which rescales by n/(n-1)
+        kwargs["unbiased_moving_variance"] = bool(config.get("fused"))
     with K.floatx_scope(dtype):
         layer = getattr(layers, config["layer"])(**kwargs)
         x = K.asarray(a["x"])
@@ -164,6 +165,8 @@ def test_small_model_matches_keras(xp, path):
             kwargs = dict(spec["kwargs"])
             if i == 0:
                 kwargs["input_shape"] = a["x"].shape[1:]
+            if spec["layer"] == "BatchNormalization":  # float64: tf.keras 2.15's non-fused path
+                kwargs["unbiased_moving_variance"] = False
             stack.append(getattr(layers, spec["layer"])(**kwargs))
         model = minidl.models.Sequential(stack)
         model.compile("sgd", loss=config["loss"])

@@ -18,18 +18,22 @@ class BatchNormalization(Layer):
     Defaults axis=-1, momentum=0.99, epsilon=1e-3 as Keras 2.2.4
     normalization.py.
 
-    Keras versions differ in how the moving variance is updated; the default
-    here is the plain average of Keras 2.0.x and 2.3.x. Keras 2.1.4-2.2.x
-    (studies 001 and 003) rescaled the batch variance by n / (n - (1 + eps))
-    (``unbiased_moving_variance=True``) and kept TensorFlow's zero-debiased
-    average, moving = biased / (1 - momentum^t) (``zero_debias=True``).
+    Keras versions differ in how the moving variance is updated. The default
+    is Keras 2.2/2.3's own layer, which rescales the batch variance by
+    n / (n - (1 + eps)) before averaging ("sample variance - unbiased
+    estimator of population variance", keras/layers/normalization.py from
+    2.1.4 to 2.3.1): ``unbiased_moving_variance=True``. Keras 2.1.3-2.2.x also
+    kept TensorFlow's zero-debiased average, moving = biased / (1 - momentum^t)
+    (``zero_debias=True``; 2.3.x averages plainly). Keras 2.0.x and tf.keras's
+    non-fused path average the biased variance: ``unbiased_moving_variance=False``.
     """
 
     def __init__(self, axis=-1, momentum=0.99, epsilon=1e-3, center=True, scale=True,
                  beta_initializer="zeros", gamma_initializer="ones",
                  moving_mean_initializer="zeros", moving_variance_initializer="ones",
                  beta_constraint=None, gamma_constraint=None,
-                 unbiased_moving_variance=False, zero_debias=False, **kwargs):
+                 unbiased_moving_variance=True,  # Keras 2.1.4-2.3.1 normalization.py
+                 zero_debias=False, **kwargs):
         super().__init__(**kwargs)
         cls = type(self).__name__
         if not isinstance(axis, int):
