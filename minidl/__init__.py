@@ -12,7 +12,10 @@ from . import (activations, callbacks, constraints, gradcheck, initializers, lay
                metrics, models, optimizers, utils)
 from . import datasets, preprocessing
 from . import plotting, zoo
+# tf.keras style: keras.Sequential, keras.Model, keras.Input
+from .layers import Input
+from .models import Model, Sequential
 
-__all__ = ["backend", "seed", "activations", "callbacks", "constraints", "datasets",
+__all__ = ["Input", "Model", "Sequential", "backend", "seed", "activations", "callbacks", "constraints", "datasets",
            "gradcheck", "initializers", "layers", "losses", "metrics", "models",
            "optimizers", "plotting", "preprocessing", "utils", "zoo"]

@@ -190,10 +190,21 @@ def image_data_format():
 
 
 def set_image_data_format(value):
+    """Accepts only 'channels_last': minidl's layers are written for (N, H, W, C)."""
     if value != "channels_last":
         raise ValueError(
-            f"set_image_data_format: minidl supports only 'channels_last' (N, H, W, C), "
-            f"received {value!r}")
+            f"set_image_data_format: minidl is channels-last only, (N, H, W, C); received "
+            f"{value!r}. Keep Keras's default 'channels_last' and move channels-first data with "
+            f"x.transpose(0, 2, 3, 1)")
+
+
+def clear_session():
+    """Keras's ``K.clear_session()``: restart layer names at dense_1, conv2d_1, ...
+
+    minidl keeps no graph, so names are the only session state there is.
+    """
+    from .layers.base import reset_names
+    reset_names()
 
 
 class floatx_scope:

@@ -24,6 +24,7 @@ from . import optimizers as optimizers_mod
 from .datasets.batches import ArrayIterator
 from .layers.activation import Activation
 from .layers.base import Layer, unique_name
+from .layers.input_layer import FUNCTIONAL_API, InputLayer
 from .utils.progbar import EpochProgress
 
 
@@ -50,7 +51,20 @@ class Sequential:
     def add(self, layer):
         if not isinstance(layer, Layer):
             raise TypeError(f"{self.name}.add: expected a minidl Layer, received {type(layer).__name__}")
+        if isinstance(layer, InputLayer):
+            # Keras 2.2.4 sequential.py: an InputLayer fixes the input shape and is not
+            # listed in model.layers
+            if self.layers or self._input_shape is not None:
+                raise ValueError(f"{self.name}.add: an InputLayer (keras.Input) can only be the "
+                                 f"first element of a Sequential model")
+            self._input_shape = layer.declared_input_shape
+            return
         if not self.layers and layer.declared_input_shape is not None:
+            if self._input_shape is not None and tuple(self._input_shape) != tuple(
+                    layer.declared_input_shape):
+                raise ValueError(
+                    f"{self.name}.add: {layer.name} declares input_shape "
+                    f"{layer.declared_input_shape}, but the model's input is {self._input_shape}")
             self._input_shape = layer.declared_input_shape
         self.layers.append(layer)
         self.built = False
@@ -144,6 +158,15 @@ class Sequential:
         return (fuses_with is not None and getattr(last, "activation", None) is not None
                 and last.activation.name == fuses_with
                 and (isinstance(last, Activation) or hasattr(last, "backward_preactivation")))
+
+    def __call__(self, x, training=False):
+        """``model(x)``: the output for a batch, on the active device (Keras's eager call)."""
+        if isinstance(x, Layer):
+            raise TypeError(f"{self.name}: {FUNCTIONAL_API}")
+        x, _ = self._arrays(x, None, "__call__", check_values=False)
+        if x.dtype != np.dtype(K.floatx()):
+            x = x.astype(K.floatx())
+        return self._forward(x, training)[0]
 
     # ------------------------------------------------------------ one step
     def _forward(self, x, training):
@@ -401,6 +424,8 @@ class Sequential:
             progress.update(n if unit == "sample" else 1, totals.running)
             if totals.check_now:
                 totals.check()
+            if self.stop_training:  # set by a callback: Keras 2.2.4 ends the epoch here
+                break
         logs = totals.result()
         if val is not None:
             val_logs = self._evaluate_batches(self._batches(val[0], val[1], "fit(validation_data)"),
@@ -539,21 +564,33 @@ class Sequential:
     # ------------------------------------------------------------ saving
     def get_config(self):
         from .layers import serialize
-        return {"name": self.name, "layers": [serialize(layer) for layer in self.layers]}
+        config = {"name": self.name, "layers": [serialize(layer) for layer in self.layers]}
+        if self._input_shape is not None:
+            config["input_shape"] = list(self._input_shape)
+        return config
 
     @classmethod
     def from_config(cls, config, custom_objects=None):
         from .layers import deserialize
-        return cls([deserialize(c, custom_objects) for c in config["layers"]], name=config.get("name"))
+        model = cls(name=config.get("name"))
+        if config.get("input_shape") is not None:
+            model._input_shape = tuple(config["input_shape"])
+        for c in config["layers"]:
+            model.add(deserialize(c, custom_objects))
+        return model
 
-    def save(self, filepath, include_optimizer=True):
-        """Architecture, weights and optimizer state in one .npz (JSON inside); atomic."""
+    def save(self, filepath, include_optimizer=True, overwrite=True):
+        """Architecture, weights and optimizer state in one .npz (JSON inside); atomic.
+
+        The file is minidl's own format whatever its name: ``model.save('m.h5')``
+        writes it to m.h5 (and says so), and ``load_model('m.h5')`` reads it back.
+        """
         from .saving import save_model
-        save_model(self, filepath, include_optimizer=include_optimizer)
+        save_model(self, filepath, include_optimizer=include_optimizer, overwrite=overwrite)
 
-    def save_weights(self, filepath):
+    def save_weights(self, filepath, overwrite=True):
         from .saving import save_weights
-        save_weights(self, filepath)
+        save_weights(self, filepath, overwrite=overwrite)
 
     def load_weights(self, filepath):
         from .saving import load_weights
@@ -663,4 +700,19 @@ def load_model(filepath, custom_objects=None, compile=True):
     return _load(filepath, custom_objects=custom_objects, compile=compile)
 
 
-Model = Sequential
+class Model(Sequential):
+    """``keras.Model``: in minidl, a Sequential model under Keras's other name.
+
+    The functional API (``Model(inputs, outputs)``) and subclassing with a
+    ``call`` method build graphs that minidl does not have; both raise an error
+    that says so instead of failing later.
+    """
+
+    def __init__(self, *args, inputs=None, outputs=None, **kwargs):
+        if inputs is not None or outputs is not None or (args and isinstance(args[0], Layer)):
+            raise TypeError(f"Model(inputs, outputs): {FUNCTIONAL_API}")
+        if "call" in type(self).__dict__:
+            raise TypeError(
+                f"{type(self).__name__}: subclassing Model with a call() method is not supported; "
+                f"minidl builds Sequential models only: Sequential([layer, layer, ...])")
+        super().__init__(*args, **kwargs)

@@ -16,6 +16,7 @@ over the target, so a crash never leaves a half-written model. Loading uses
 import json
 import os
 import tempfile
+import warnings
 import zipfile
 
 import numpy as np
@@ -26,6 +27,22 @@ from . import optimizers as optimizers_mod
 
 FORMAT = "minidl-model"
 VERSION = 1
+
+
+_FOREIGN_SUFFIXES = (".h5", ".hdf5", ".keras", ".tf", ".pb")
+
+
+def _check_target(filepath, overwrite, what):
+    """Keras code names files 'model.h5': write minidl's format there anyway, and say so."""
+    filepath = os.fspath(filepath)
+    if not overwrite and os.path.exists(filepath):
+        raise FileExistsError(f"{what}: {filepath!r} exists and overwrite=False")
+    if filepath.lower().endswith(_FOREIGN_SUFFIXES):
+        warnings.warn(
+            f"{what}: {filepath!r} is written in minidl's own format (a .npz zip of JSON and "
+            f"arrays), not HDF5 or SavedModel; minidl.models.load_model reads it back, Keras "
+            f"cannot", UserWarning, stacklevel=4)
+    return filepath
 
 
 def _write_atomic(filepath, arrays):
@@ -53,8 +70,9 @@ def _loss_name(loss):
     return None if loss is None else loss.name
 
 
-def save_model(model, filepath, include_optimizer=True):
+def save_model(model, filepath, include_optimizer=True, overwrite=True):
     model._require_built("save")
+    filepath = _check_target(filepath, overwrite, f"{model.name}.save")
     header = {"format": FORMAT, "version": VERSION, "minidl": __import__("minidl").__version__,
               "model": {"class_name": type(model).__name__, "config": model.get_config()},
               "input_shape": list(model._input_shape), "compile": None}
@@ -77,8 +95,9 @@ def save_model(model, filepath, include_optimizer=True):
     _write_atomic(filepath, arrays)
 
 
-def save_weights(model, filepath):
+def save_weights(model, filepath, overwrite=True):
     model._require_built("save_weights")
+    filepath = _check_target(filepath, overwrite, f"{model.name}.save_weights")
     arrays = {f"layer/{i}/{name}": K.to_numpy(w)
               for i, layer in enumerate(model.layers) for name, w in layer.weights.items()}
     arrays["__minidl__"] = _json_array({"format": FORMAT + "-weights", "version": VERSION})

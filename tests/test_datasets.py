@@ -355,11 +355,42 @@ def test_cifar10_falls_back_to_a_jpeg_copy_in_the_data_directory(tmp_path, tiny_
     with pytest.warns(UserWarning, match="JPEG re-encoding .*differ slightly"):
         (x, y), (xt, yt) = cifar10.load_data(path=tiny_cifar_jpeg_copy, download=False)
     assert x.shape == (10, 32, 32, 3) and y.shape == (10, 1) and y.dtype == np.uint8
-    np.testing.assert_array_equal(y[:, 0], np.arange(10))    # CIFAR's order, not alphabetical
-    np.testing.assert_allclose(x[:, 16, 16, 0], 25 * np.arange(10), atol=3)   # JPEG is lossy
+    np.testing.assert_array_equal(np.sort(y[:, 0]), np.arange(10))
+    # labels in CIFAR's class order, not alphabetical: red level 25 * label
+    np.testing.assert_allclose(x[:, 16, 16, 0], 25 * y[:, 0], atol=3)   # JPEG is lossy
 
     with pytest.raises(datasets.DatasetNotFoundError, match="JPEG copy .*: no cifar10-jpg.tar.gz or cifar10-jpg"):
         cifar10.load_data(path=tmp_path, download=False)
+
+
+@pytest.fixture
+def cifar_jpeg_copy_4_per_class(tmp_path):
+    """cifar10-jpg/{train,test}/<class>/{0..3}.jpg; red = 25 * label, green = 60 * index."""
+    Image = pytest.importorskip("PIL.Image")
+    for subset in ("train", "test"):
+        for label, cls in enumerate(cifar10._CLASSES):
+            folder = tmp_path / "data" / "cifar10-jpg" / subset / cls
+            folder.mkdir(parents=True)
+            for i in range(4):
+                Image.new("RGB", (32, 32), (25 * label, 60 * i, 0)).save(folder / f"{i}.jpg")
+    return tmp_path / "data"
+
+
+def test_cifar10_jpeg_copy_comes_in_a_fixed_shuffled_order_not_by_class(cifar_jpeg_copy_4_per_class):
+    """The copy is stored by class; returned as is, validation_split=0.2 would
+    validate on ships and trucks only. The order is documented: the
+    class-sorted samples permuted by np.random.default_rng(2009)."""
+    with pytest.warns(UserWarning, match=r"fixed shuffled order \(numpy.random.default_rng\(2009\)"):
+        (x, y), (xt, yt) = cifar10.load_data(path=cifar_jpeg_copy_4_per_class, download=False)
+    by_class = np.repeat(np.arange(10), 4)                    # label order of the stored files
+    index = np.tile(np.arange(4), 10)                         # file 0..3 within each class
+    for images, labels in ((x, y), (xt, yt)):
+        order = np.random.default_rng(2009).permutation(40)
+        np.testing.assert_array_equal(labels[:, 0], by_class[order])
+        np.testing.assert_allclose(images[:, 16, 16, 0], 25 * by_class[order], atol=3)
+        np.testing.assert_allclose(images[:, 16, 16, 1], 60 * index[order], atol=3)  # pixels follow labels
+    assert len(np.unique(y[:10])) >= 5                        # a first-N subset sees many classes
+    assert len(np.unique(y[-8:])) >= 5                        # so does validation_split=0.2
 
 
 # ------------------------------------------------------------ image_folder ---
@@ -548,6 +579,9 @@ def test_real_cifar10_jpeg_copy_decodes_into_keras_shapes(monkeypatch):
     assert y.shape == (50000, 1) and yt.shape == (10000, 1) and y.dtype == np.uint8
     np.testing.assert_array_equal(np.bincount(y[:, 0]), [5000] * 10)
     np.testing.assert_array_equal(np.bincount(yt[:, 0]), [1000] * 10)
+    for part in (y[:5000, 0], y[-10000:, 0], yt[:1000, 0]):   # first N; validation_split=0.2
+        counts = np.bincount(part, minlength=10)
+        assert counts.min() > 0.08 * len(part) and counts.max() < 0.12 * len(part), counts
     start = time.perf_counter()
     with pytest.warns(UserWarning):
         (x2, _), _ = cifar10.load_data(path=data, download=False)

@@ -23,6 +23,12 @@ _RECORDS_PER_BATCH = 10000
 _TARBALL = "cifar-10-binary.tar.gz"
 _FOLDER = "cifar-10-batches-bin"
 _JPEG_COPY = ("cifar10-jpg.tar.gz", "cifar10-jpg")
+# The JPEG copy's samples are returned in the order
+# default_rng(_JPEG_COPY_ORDER_SEED).permutation(n) of the class-sorted files.
+# NumPy keeps PCG64's stream and permutation's algorithm fixed across versions
+# (NEP 19), so the order is the same everywhere; changing the seed changes a
+# documented order.
+_JPEG_COPY_ORDER_SEED = 2009
 
 _DATASET = _files.Dataset(
     name="cifar10",
@@ -51,8 +57,11 @@ def load_data(path=None, download=True):
     JPEG re-encoding ``cifar10-jpg.tar.gz`` (or extracted ``cifar10-jpg/``,
     holding train/<class>/*.jpg and test/<class>/*.jpg) in the data
     directory, decoded with ``image_folder`` and cached; it warns, since its
-    pixels differ slightly from the official ones, and its samples come
-    ordered by class rather than in the release's order.
+    pixels differ slightly from the official ones. The copy is stored by
+    class, so its training and test sets are each returned in a fixed
+    shuffled order, ``np.random.default_rng(2009).permutation(n)`` of the
+    class-sorted samples (the same on every machine): the official order is
+    lost, but ``validation_split`` and first-N subsets still see every class.
     """
     caller = "cifar10.load_data"
     try:
@@ -129,12 +138,16 @@ def _decode_jpeg_copy(source):
     _files.warn(
         f"cifar10.load_data: the official binary release was not found; using the JPEG "
         f"re-encoding {source}. Its pixels differ slightly from the official release "
-        f"(JPEG quality ~75), so accuracies are close to, not equal with, published ones.")
+        f"(JPEG quality ~75), so accuracies are close to, not equal with, published ones. "
+        f"The copy is stored by class; its train and test samples are returned in a fixed "
+        f"shuffled order (numpy.random.default_rng({_JPEG_COPY_ORDER_SEED}).permutation of the "
+        f"class-sorted files), not the release's order.")
     out = []
     for subset in ("train", "test"):
         x, y, _ = image_folder(source, subset=subset, classes=list(_CLASSES))
         if x.shape[1:] != (32, 32, 3):
             raise ValueError(f"cifar10.load_data: {source} {subset}/ holds {x.shape[1:]} "
                              f"images, expected (32, 32, 3)")
-        out.append((x, y.astype(np.uint8).reshape(-1, 1)))
+        order = np.random.default_rng(_JPEG_COPY_ORDER_SEED).permutation(len(x))
+        out.append((x[order], y.astype(np.uint8)[order].reshape(-1, 1)))
     return tuple(out)

@@ -15,6 +15,7 @@ from .conv import Conv2D
 from .dense import Dense
 from .dropout import Dropout
 from .flatten import Flatten
+from .input_layer import Input, InputLayer
 from .lambda_layer import Lambda
 from .normalization import BatchNormalization
 from .pooling import MaxPool2D, MaxPooling2D

@@ -25,6 +25,11 @@ def _snake_case(name):
     return re.sub(r"([a-z])([A-Z])", r"\1_\2", s).lower()
 
 
+def reset_names():
+    """Forget the names given so far (``backend.clear_session``)."""
+    _name_counts.clear()
+
+
 def unique_name(prefix):
     """dense_1, dense_2, ...: Keras 2.2's per-class layer names."""
     _name_counts[prefix] += 1
@@ -93,6 +98,16 @@ class Layer:
         ``need_input_grad=False`` to its first weighted layer, where nothing
         below needs dL/dx; a layer may then skip computing it and return None."""
         raise NotImplementedError
+
+    def __call__(self, x, training=False):
+        """``layer(x)``: the forward pass on an array, as Keras's eager call."""
+        if isinstance(x, Layer):  # keras.Input(...) given to a layer: the functional API
+            from .input_layer import FUNCTIONAL_API
+            raise TypeError(f"{self.name}: {FUNCTIONAL_API}")
+        x = K.asarray(x)
+        if x.dtype.kind != "f" or x.dtype != K.floatx():
+            x = x.astype(K.floatx())
+        return self.forward(x, training=training)
 
     def _missing_cache(self):
         return RuntimeError(

@@ -38,7 +38,8 @@ class Conv2D(LinearLayer):
         if padding not in ("valid", "same"):
             raise ValueError(f"{cls}: padding must be 'valid' or 'same', received {padding!r}")
         if data_format not in (None, "channels_last"):
-            raise ValueError(f"{cls}: minidl is channels-last only; data_format={data_format!r}")
+            raise ValueError(f"{cls}: minidl is channels-last only; received data_format={data_format!r}; "
+                             f"pass images as (N, H, W, C): x.transpose(0, 2, 3, 1) converts (N, C, H, W)")
         if int_pair(dilation_rate, f"{cls}: dilation_rate") != (1, 1):
             raise ValueError(f"{cls}: dilation_rate other than (1, 1) is not supported")
         self.padding = padding

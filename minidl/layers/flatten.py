@@ -14,7 +14,8 @@ class Flatten(Layer):
     def __init__(self, data_format=None, **kwargs):
         super().__init__(**kwargs)
         if data_format not in (None, "channels_last"):
-            raise ValueError(f"Flatten: minidl is channels-last only; data_format={data_format!r}")
+            raise ValueError(f"Flatten: minidl is channels-last only; received data_format={data_format!r}; "
+                             f"pass images as (N, H, W, C): x.transpose(0, 2, 3, 1) converts (N, C, H, W)")
 
     def compute_output_shape(self, input_shape):
         return (int(np.prod(input_shape)),)
