@@ -9,7 +9,7 @@ __version__ = "0.1.0"
 from . import backend
 from .backend import seed
 from . import (activations, callbacks, constraints, gradcheck, initializers, layers, losses,
-               metrics, models, optimizers, utils)
+               metrics, models, optimizers, regularizers, utils)
 from . import datasets, preprocessing
 from . import plotting, zoo
 # tf.keras style: keras.Sequential, keras.Model, keras.Input
@@ -18,4 +18,4 @@ from .models import Model, Sequential
 
 __all__ = ["Input", "Model", "Sequential", "backend", "seed", "activations", "callbacks", "constraints", "datasets",
            "gradcheck", "initializers", "layers", "losses", "metrics", "models",
-           "optimizers", "plotting", "preprocessing", "utils", "zoo"]
+           "optimizers", "plotting", "regularizers", "preprocessing", "utils", "zoo"]

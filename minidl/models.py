@@ -49,6 +49,15 @@ class Sequential:
 
     # ------------------------------------------------------------ building
     def add(self, layer):
+        if isinstance(layer, Sequential):
+            # A model inside a model (tf.keras's Sequential([model, Softmax()])): its layers
+            # join this one, shared, so both models use the same weights. Unlike Keras,
+            # summary() lists them one by one rather than as one nested row.
+            if not self.layers and self._input_shape is None:
+                self._input_shape = layer._input_shape
+            for inner in layer.layers:
+                self.add(inner)
+            return
         if not isinstance(layer, Layer):
             raise TypeError(f"{self.name}.add: expected a minidl Layer, received {type(layer).__name__}")
         if isinstance(layer, InputLayer):
@@ -183,10 +192,15 @@ class Sequential:
         return last.activation.forward(z), z
 
     def _batch_loss(self, x, y, training):
-        """(mean loss, y_pred, z) of a batch; from the logits when there are some."""
+        """(mean loss + weight penalties, y_pred, z) of a batch; from the logits
+        when there are some."""
         y_pred, z = self._forward(x, training)
         per_sample = self.loss(y, y_pred) if z is None else self.loss.from_logits(y, z)
-        return per_sample.mean(), y_pred, z
+        loss = per_sample.mean()
+        for layer in self.layers:  # Keras adds regularization to the loss it reports
+            for name, reg in layer.regularizers.items():
+                loss = loss + reg(layer.params[name])
+        return loss, y_pred, z
 
     def _backprop(self, y, y_pred, z, need_input_grad=False):
         """dL/dy_pred through every layer, last to first.
@@ -209,6 +223,9 @@ class Sequential:
             if not needed[i] and not layer.params:
                 break  # nothing here or below has weights
             grad = layer.backward(grad, needed[i])
+        for layer in self.layers:
+            for name, reg in layer.regularizers.items():  # dR/dw joins dL/dw
+                layer.grads[name] += reg.gradient(layer.params[name])
         return grad
 
     def _train_step(self, x, y):
@@ -472,12 +489,38 @@ class Sequential:
     def evaluate_generator(self, generator, steps=None, **kwargs):
         return self.evaluate(generator, steps=steps, verbose=0, **kwargs)
 
-    def predict(self, x, batch_size=None, verbose=0, steps=None):
-        """Outputs for x as a NumPy array, computed in inference mode in batches."""
+    def predict(self, x, batch_size=None, verbose=0, steps=None, **kwargs):
+        """Outputs for x as a NumPy array, computed in inference mode in batches.
+
+        ``x`` may also be a generator of batches (x or (x, y)), as in tf.keras.
+        """
+        self._check_unused(kwargs, "predict")
+        if _is_generator(x):
+            return self.predict_generator(x, steps=steps)
         x, _ = self._arrays(x, None, "predict")
         it = ArrayIterator(x, None, batch_size=_batch_size(batch_size, f"{self.name}.predict"),
                            shuffle=False)
         outputs = [self._forward(xb, training=False)[0] for xb in it]
+        xp = K.get_array_module(outputs[0])
+        return K.to_numpy(xp.concatenate(outputs, axis=0))
+
+    def predict_generator(self, generator, steps=None, max_queue_size=10, workers=1,
+                          use_multiprocessing=False, verbose=0):
+        """Outputs for ``steps`` batches of a generator yielding x or (x, y) (Keras 2.2.4)."""
+        steps = _steps(generator, steps, "steps", f"{self.name}.predict_generator")
+        it = generator if hasattr(generator, "__next__") else iter(generator)
+        outputs = []
+        for _ in range(steps):
+            try:
+                batch = next(it)
+            except StopIteration:
+                raise ValueError(f"{self.name}.predict_generator: the generator ran out after "
+                                 f"fewer than {steps} steps") from None
+            xb = batch[0] if isinstance(batch, (tuple, list)) else batch
+            xb, _ = self._arrays(xb, None, "predict_generator", check_values=False)
+            if xb.dtype != np.dtype(K.floatx()):
+                xb = xb.astype(K.floatx())
+            outputs.append(self._forward(xb, training=False)[0])
         xp = K.get_array_module(outputs[0])
         return K.to_numpy(xp.concatenate(outputs, axis=0))
 

@@ -13,7 +13,7 @@ statistics). ``get_weights()`` returns both in Keras's order.
 from collections import defaultdict
 import re
 
-from .. import activations, constraints, initializers
+from .. import activations, constraints, initializers, regularizers
 from .. import backend as K
 
 _name_counts = defaultdict(int)
@@ -58,6 +58,7 @@ class Layer:
         self.grads = {}
         self.state = {}             # non-trainable weights
         self.constraints = {}
+        self.regularizers = {}      # weight name -> penalty added to the loss
         self._weight_order = []     # Keras get_weights() order
 
     # -------------------------------------------------------------- building
@@ -70,12 +71,15 @@ class Layer:
     def compute_output_shape(self, input_shape):
         return tuple(input_shape)
 
-    def add_weight(self, name, shape, initializer, trainable=True, constraint=None):
+    def add_weight(self, name, shape, initializer, trainable=True, constraint=None,
+                   regularizer=None):
         init = initializers.get(initializer)
         value = K.asarray(init(tuple(shape), dtype=K.floatx()))
         (self.params if trainable else self.state)[name] = value
         if constraint is not None:
             self.constraints[name] = constraint
+        if regularizer is not None:
+            self.regularizers[name] = regularizer
         self._weight_order.append(name)
         return value
 
@@ -215,32 +219,42 @@ class LinearLayer(Layer):
       what backward needs; ``backward_preactivation(dz, need_input_grad)`` -> dL/dx, filling
       dL/dkernel and dL/dbias; and ``_output_shape(x)``.
     This class adds the bias and the activation, in one fused pass where a
-    kernel exists (ReLU on the CPU), and takes dL/dy back through f.
+    kernel exists (ReLU on the CPU), and takes dL/dy back through f. It keeps
+    y for that, and z + b too when f'(z) is not a function of y (gelu, swish:
+    ``activation.needs_input``).
     """
 
     def __init__(self, activation=None, use_bias=True, kernel_initializer="glorot_uniform",
                  bias_initializer="zeros", kernel_constraint=None, bias_constraint=None,
+                 kernel_regularizer=None, bias_regularizer=None, activity_regularizer=None,
                  **kwargs):
         super().__init__(**kwargs)
+        if activity_regularizer is not None:
+            raise ValueError(f"{type(self).__name__}: activity_regularizer is not supported; "
+                             f"kernel_regularizer and bias_regularizer are")
+        self.kernel_regularizer = regularizers.get(kernel_regularizer)
+        self.bias_regularizer = regularizers.get(bias_regularizer)
         self.activation = activations.get(activation)
         self.use_bias = bool(use_bias)
         self.kernel_initializer = kernel_initializer
         self.bias_initializer = bias_initializer
         self.kernel_constraint = constraints.get(kernel_constraint)
         self.bias_constraint = constraints.get(bias_constraint)
-        self.x = self.y = None
+        self.x = self.y = self.z = None
 
     def _add_kernel_and_bias(self, kernel_shape, units):
         self.add_weight("kernel", kernel_shape, self.kernel_initializer,
-                        constraint=self.kernel_constraint)
+                        constraint=self.kernel_constraint, regularizer=self.kernel_regularizer)
         if self.use_bias:
-            self.add_weight("bias", (units,), self.bias_initializer, constraint=self.bias_constraint)
+            self.add_weight("bias", (units,), self.bias_initializer, constraint=self.bias_constraint,
+                            regularizer=self.bias_regularizer)
 
     def forward(self, x, training=False):
         z = self._linear(x, training)                    # (M, F), ours to overwrite
         y = activations.add_bias_and_activate(z, self.params.get("bias"), self.activation)
         if training:
             self.y = y
+            self.z = z if self.activation.needs_input else None  # z + b, not overwritten
         return y.reshape(self._output_shape(x))
 
     def forward_preactivation(self, x, training=False):
@@ -253,11 +267,13 @@ class LinearLayer(Layer):
         """dL/dz = f'(z) * dL/dy, then through the linear map (backward_preactivation)."""
         if self.y is None:
             raise self._missing_cache()
-        grad_z = self.activation.backward(grad_out.reshape(self.y.shape), self.y)
+        grad_z = self.activation.backward(grad_out.reshape(self.y.shape), self.y, self.z)
         return self.backward_preactivation(grad_z, need_input_grad)
 
     def get_config(self):
         return {**super().get_config(), "activation": activations.serialize(self.activation),
                 "use_bias": self.use_bias,
                 "kernel_constraint": constraints.serialize(self.kernel_constraint),
-                "bias_constraint": constraints.serialize(self.bias_constraint)}
+                "bias_constraint": constraints.serialize(self.bias_constraint),
+                "kernel_regularizer": regularizers.serialize(self.kernel_regularizer),
+                "bias_regularizer": regularizers.serialize(self.bias_regularizer)}
