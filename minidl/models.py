@@ -356,6 +356,14 @@ class Sequential:
             {"epochs": epochs, "steps": steps_per_epoch, "samples": total if unit == "sample" else None,
              "verbose": verbose, "do_validation": val is not None, "metrics": self._log_keys(val)})
         self.history = history
+        if val is not None and not _is_generator(validation_data):
+            # Keras 2.2.4 hands callbacks the validation arrays ([x, y, sample weights]);
+            # tutorial callbacks (F1 scores, confusion matrices) read them
+            xv, yv = validation_data[0], validation_data[1]
+            for cb in cbs.callbacks:
+                cb.validation_data = [xv, yv, np.ones(len(xv), dtype=np.float32)]
+        terminate_on_nan = any(isinstance(cb, callbacks_mod.TerminateOnNaN)
+                               for cb in cbs.callbacks)
         if verbose and unit == "sample":
             extra = f", validate on {val[2]} samples" if val is not None and val[2] else ""
             print(f"Train on {total} samples{extra}")
@@ -366,7 +374,14 @@ class Sequential:
                 print(f"Epoch {epoch + 1}/{epochs}")
             cbs.on_epoch_begin(epoch, {})
             batches = self._batches(train, steps_per_epoch, "fit")
-            logs = self._run_epoch(batches, total, unit, verbose, epoch, cbs, val)
+            try:
+                logs = self._run_epoch(batches, total, unit, verbose, epoch, cbs, val)
+            except TrainingDivergedError:
+                if not terminate_on_nan:
+                    raise
+                # Keras with TerminateOnNaN: training ends quietly and fit returns
+                self.stop_training = True
+                break
             cbs.on_epoch_end(epoch, logs)
             if self.stop_training:
                 break

@@ -273,10 +273,10 @@ def test_cache_directory_follows_minidl_cache_then_xdg_then_home(monkeypatch, tm
 
 
 def test_unknown_dataset_names_list_the_valid_ones():
-    with pytest.raises(ValueError, match=r"unknown dataset 'cifar100'; available: cifar10, fashion_mnist, mnist"):
-        datasets.load("cifar100")
-    with pytest.raises(AttributeError, match=r"no attribute 'cifar100'; the datasets are cifar10"):
-        datasets.cifar100
+    with pytest.raises(ValueError, match=r"unknown dataset 'imdb'; available: cifar10, cifar100, fashion_mnist, mnist"):
+        datasets.load("imdb")
+    with pytest.raises(AttributeError, match=r"no attribute 'imdb'; the datasets are cifar10, cifar100"):
+        datasets.imdb
 
 
 def test_load_by_name_is_the_modules_load_data(tiny_mnist, tmp_path):
@@ -391,6 +391,101 @@ def test_cifar10_jpeg_copy_comes_in_a_fixed_shuffled_order_not_by_class(cifar_jp
         np.testing.assert_allclose(images[:, 16, 16, 1], 60 * index[order], atol=3)  # pixels follow labels
     assert len(np.unique(y[:10])) >= 5                        # a first-N subset sees many classes
     assert len(np.unique(y[-8:])) >= 5                        # so does validation_split=0.2
+
+
+# --------------------------------------------------------------- CIFAR-100 ---
+
+def cifar100_records(coarse, fine, images):
+    """Binary CIFAR-100 records: coarse label byte, fine label byte, then
+    1024 R, 1024 G, 1024 B bytes."""
+    return b"".join(bytes([c, f]) + img.transpose(2, 0, 1).tobytes()   # HWC -> CHW
+                    for c, f, img in zip(coarse, fine, images))
+
+
+@pytest.fixture
+def tiny_cifar100(tmp_path, monkeypatch):
+    """A release of 3 train and 2 test records, as a tarball and as a folder."""
+    from minidl.datasets import cifar100
+    rng = np.random.default_rng(2)
+    content = {"train.bin": ([19, 0, 7], [99, 3, 42]), "test.bin": ([4, 11], [0, 58])}
+    folder = tmp_path / "release" / "cifar-100-binary"
+    folder.mkdir(parents=True)
+    for name, (coarse, fine) in content.items():
+        images = rng.integers(0, 256, (len(fine), 32, 32, 3), dtype=np.uint8)
+        (folder / name).write_bytes(cifar100_records(coarse, fine, images))
+        content[name] = (images, coarse, fine)
+    (folder / "fine_label_names.txt").write_text("apple\n")       # also in the release
+    tarball = tmp_path / "data" / "cifar-100" / "cifar-100-binary.tar.gz"
+    tarball.parent.mkdir(parents=True)
+    with tarfile.open(tarball, "w:gz") as tar:
+        tar.add(folder, arcname="cifar-100-binary")
+    monkeypatch.setattr(cifar100, "_DATASET", cifar100._DATASET._replace(
+        files={"cifar-100-binary.tar.gz": _files.Checksum(None, md5(tarball.read_bytes()))}))
+    monkeypatch.setattr(cifar100, "_RECORDS", {"train.bin": 3, "test.bin": 2})
+    return content, tmp_path / "data", tmp_path / "release"
+
+
+def test_cifar100_reads_fine_or_coarse_labels_from_tarball_or_folder(tiny_cifar100):
+    from minidl.datasets import cifar100
+    content, data_dir, release_dir = tiny_cifar100
+    for where in (data_dir, release_dir):
+        (x, y), (xt, yt) = cifar100.load_data(path=where, download=False)   # label_mode='fine'
+        assert x.shape == (3, 32, 32, 3) and x.dtype == np.uint8 and x.flags.c_contiguous
+        assert y.shape == (3, 1) and y.dtype == np.int64 and yt.shape == (2, 1)  # as Keras 2.2.4
+        np.testing.assert_array_equal(x, content["train.bin"][0])
+        np.testing.assert_array_equal(xt, content["test.bin"][0])
+        np.testing.assert_array_equal(y[:, 0], [99, 3, 42])
+        np.testing.assert_array_equal(yt[:, 0], [0, 58])
+        (x2, y2), (_, yt2) = cifar100.load_data(label_mode="coarse", path=where, download=False)
+        np.testing.assert_array_equal(x2, x)
+        np.testing.assert_array_equal(y2[:, 0], [19, 0, 7])
+        np.testing.assert_array_equal(yt2[:, 0], [4, 11])
+    (_, y3), _ = datasets.load("CIFAR-100", label_mode="coarse", path=data_dir, download=False)
+    np.testing.assert_array_equal(y3[:, 0], [19, 0, 7])
+
+
+def test_cifar100_rejects_a_bad_label_mode_and_bad_files(tiny_cifar100):
+    from minidl.datasets import cifar100
+    _, data_dir, release_dir = tiny_cifar100
+    with pytest.raises(ValueError, match="label_mode must be 'fine' or 'coarse', received 'superclass'"):
+        cifar100.load_data(label_mode="superclass", path=data_dir)
+    img = np.zeros((1, 32, 32, 3), np.uint8)
+    with pytest.raises(ValueError, match="fine label 100 out of range 0..99"):
+        cifar100._parse(cifar100_records([0], [100], img), "fine")
+    with pytest.raises(ValueError, match="coarse label 20 out of range 0..19"):
+        cifar100._parse(cifar100_records([20], [0], img), "fine")
+    with pytest.raises(ValueError, match="3073 bytes is not a whole number of 3074-byte records"):
+        cifar100._parse(cifar_batch([0], img), "fine")          # a CIFAR-10 record
+    train = release_dir / "cifar-100-binary" / "train.bin"
+    train.write_bytes(train.read_bytes()[:-1])
+    with pytest.raises(datasets.ChecksumError, match="train.bin: size mismatch: 9221 bytes, expected 9222"):
+        cifar100.load_data(path=release_dir)
+    tarball = data_dir / "cifar-100" / "cifar-100-binary.tar.gz"
+    tarball.write_bytes(tarball.read_bytes()[:-10])
+    with pytest.raises(datasets.ChecksumError, match="cifar-100-binary.tar.gz: checksum mismatch"):
+        cifar100.load_data(path=data_dir)
+
+
+def test_cifar100_downloads_the_tarball_into_the_cache(tiny_cifar100, tmp_path, monkeypatch):
+    from minidl.datasets import cifar100
+    _, data_dir, _ = tiny_cifar100
+    mirror = data_dir / "cifar-100"
+    monkeypatch.setattr(cifar100, "_DATASET", cifar100._DATASET._replace(
+        mirrors=(mirror.as_uri() + "/",)))
+    (_, y), _ = cifar100.load_data(path=tmp_path / "release")      # folder there is used first
+    (_, y2), _ = cifar100.load_data()                              # nothing local: download
+    np.testing.assert_array_equal(y2, y)
+    assert (tmp_path / "cache" / "cifar-100" / "cifar-100-binary.tar.gz").is_file()
+
+
+def test_cifar100_not_found_lists_the_places_and_the_official_file(tmp_path):
+    from minidl.datasets import cifar100
+    with pytest.raises(datasets.DatasetNotFoundError) as err:
+        cifar100.load_data(path=tmp_path, download=False)
+    message = str(err.value)
+    assert "'cifar-100-binary.tar.gz' or 'cifar-100-binary'" in message
+    assert "download: not attempted (download=False)" in message
+    assert "cifar-100/" in message
 
 
 # ------------------------------------------------------------ image_folder ---

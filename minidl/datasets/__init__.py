@@ -8,22 +8,25 @@ in minidl's cache (MINIDL_CACHE, default ~/.cache/minidl), then in a system
 copy, and are otherwise downloaded from the official mirrors; every file is
 checked against known checksums (see ``_files``).
 """
-from . import cifar10, fashion_mnist, mnist
+from . import cifar10, cifar100, fashion_mnist, mnist
 from ._files import ChecksumError, DatasetNotFoundError
 from .batches import ArrayIterator
 from .image_folder import image_folder
 from .split import train_val_split
 
-_LOADERS = {"mnist": mnist, "fashion_mnist": fashion_mnist, "cifar10": cifar10}
+_LOADERS = {"mnist": mnist, "fashion_mnist": fashion_mnist, "cifar10": cifar10,
+            "cifar100": cifar100}
 
 
 def load(name, **kwargs):
     """``load('mnist', path=None, download=True)`` is ``mnist.load_data(...)``;
-    names: 'mnist', 'fashion_mnist', 'cifar10' ('-' may replace '_')."""
+    names: 'mnist', 'fashion_mnist', 'cifar10', 'cifar100' ('-' may replace
+    '_'); e.g. ``load('cifar100', label_mode='coarse')``."""
     if not isinstance(name, str):
         raise TypeError(f"datasets.load: name must be a str, received {type(name).__name__}")
     key = name.strip().lower().replace("-", "_")
-    key = {"cifar_10": "cifar10", "fashionmnist": "fashion_mnist"}.get(key, key)
+    key = {"cifar_10": "cifar10", "cifar_100": "cifar100",
+           "fashionmnist": "fashion_mnist"}.get(key, key)
     if key not in _LOADERS:
         raise ValueError(f"datasets.load: unknown dataset {name!r}; available: "
                          f"{', '.join(sorted(_LOADERS))}")

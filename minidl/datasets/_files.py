@@ -8,7 +8,10 @@ A file is looked for, in order, in
      ``$XDG_CACHE_HOME/minidl``, else ``~/.cache/minidl``), subfolder ``mnist/``;
   3. a system copy, where a distribution ships one (Debian's
      ``dataset-fashion-mnist`` installs ``/usr/share/datasets/fashion-mnist/``);
-  4. a download from the official mirrors, in order, into the cache.
+  4. a download from the official mirrors, in order, into the cache;
+  5. for a dataset Debian packages (``Dataset.debian_package``), when the
+     download failed: installing that package with apt-get, if minidl may do
+     so without a password (see ``system_packages``), then the system copy.
 
 Every copy is checked against known checksums before it is used. A bad cache
 entry is deleted (minidl wrote it, so it may remove it); a bad file in the
@@ -26,6 +29,8 @@ from pathlib import Path
 from typing import NamedTuple, Optional, Tuple
 
 from tqdm import tqdm
+
+from . import system_packages
 
 _TIMEOUT_S = 30          # per network connection; a dead mirror must not hang a script
 _CHUNK = 1 << 20
@@ -72,6 +77,8 @@ class Dataset(NamedTuple):
     files: dict                # file name -> Checksum
     mirrors: Tuple[str, ...]   # base URLs ending in '/', tried in order
     system_dirs: Tuple[str, ...] = ()
+    # Debian package installing the files into system_dirs[0] (last resort)
+    debian_package: Optional[str] = None
 
 
 def cache_dir():
@@ -170,6 +177,50 @@ def fetch(dataset, names, verify, *, path, download, caller, download_name=None)
     ``verify(path)`` returns the loaded content or raises ChecksumError;
     ``download_name``: the file's name on the mirrors and in the cache."""
     places, looked = _places(dataset, path, caller)
+    found = _search(places, names, verify, caller, looked)
+    if found:
+        return found
+
+    if not download:
+        looked.append("download: not attempted (download=False)")
+    elif not download_name or not dataset.mirrors:
+        looked.append("download: no official source for this file")
+    else:
+        dest = cache_dir() / dataset.folder / download_name
+        for base in dataset.mirrors:
+            url = base + download_name
+            try:
+                return dest, _download(url, dest, verify)
+            except OSError as e:   # URLError, HTTPError, ChecksumError, disk errors
+                looked.append(f"download {url}: failed ({e})")
+
+    hints = []
+    if dataset.debian_package:
+        package = dataset.debian_package
+        if download:
+            found = _install_system_package(dataset, names, verify, caller, looked)
+            if found:
+                return found
+        else:
+            looked.append(f"Debian package {package}: not installed (download=False)")
+        hints.append(f"install Debian's package, which puts the files in "
+                     f"{dataset.system_dirs[0]}/: {system_packages.install_command(package)}")
+    cache = cache_dir() / dataset.folder
+    hints += [
+        f"set MINIDL_DATA (or pass path=) to a directory holding it, in a subfolder "
+        f"'{dataset.folder}/' or directly",
+        f"copy the files of {dataset.name} ({', '.join(dataset.files)}), with these "
+        f"names, into the cache directory {cache}/",
+        "allow the download (download=True) on a machine that reaches "
+        + (", ".join(dataset.mirrors) or "the official site"),
+    ]
+    hints[1:] = ["or " + h for h in hints[1:]]
+    raise DatasetNotFoundError(caller, " or ".join(repr(n) for n in names), looked, hints)
+
+
+def _search(places, names, verify, caller, looked):
+    """The first good copy of one of ``names`` in ``places``: ``(where,
+    content)``, or None after adding a line per place to ``looked``."""
     for kind, directory, origin in places:
         for name in names:
             candidate = directory / name
@@ -188,29 +239,28 @@ def fetch(dataset, names, verify, *, path, download, caller, download_name=None)
         else:
             looked.append(f"{origin} {directory}: " + (
                 "not found" if directory.is_dir() else "no such directory"))
+    return None
 
-    if not download:
-        looked.append("download: not attempted (download=False)")
-    elif not download_name or not dataset.mirrors:
-        looked.append("download: no official source for this file")
-    else:
-        dest = cache_dir() / dataset.folder / download_name
-        for base in dataset.mirrors:
-            url = base + download_name
-            try:
-                return dest, _download(url, dest, verify)
-            except OSError as e:   # URLError, HTTPError, ChecksumError, disk errors
-                looked.append(f"download {url}: failed ({e})")
 
-    cache = cache_dir() / dataset.folder
-    raise DatasetNotFoundError(caller, " or ".join(repr(n) for n in names), looked, [
-        f"set MINIDL_DATA (or pass path=) to a directory holding it, in a subfolder "
-        f"'{dataset.folder}/' or directly",
-        f"or copy the files of {dataset.name} ({', '.join(dataset.files)}), with these "
-        f"names, into the cache directory {cache}/",
-        "or allow the download (download=True) on a machine that reaches "
-        + (", ".join(dataset.mirrors) or "the official site"),
-    ])
+def _install_system_package(dataset, names, verify, caller, looked):
+    """Install ``dataset.debian_package`` and take the file from its system
+    directory: ``(where, content)``, or None after saying why in ``looked``."""
+    package = dataset.debian_package
+    try:
+        system_packages.install(
+            package, caller=caller,
+            why=f"found no copy of {dataset.name} and could not download it")
+    except system_packages.NotInstalled as e:
+        looked.append(f"Debian package {package}: {e}")
+        return None
+    after = []
+    found = _search([("system", Path(d), "system copy") for d in dataset.system_dirs],
+                    names, verify, caller, after)
+    if found:
+        return found
+    looked.append(f"Debian package {package}: installed, but it did not provide the file "
+                  f"({'; '.join(after)})")
+    return None
 
 
 def _download(url, dest, verify):

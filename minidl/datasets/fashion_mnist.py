@@ -24,7 +24,10 @@ _DATASET = _files.Dataset(
     # makes the download trustworthy.
     mirrors=("http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/",
              "https://raw.githubusercontent.com/zalandoresearch/fashion-mnist/master/data/fashion/"),
-    system_dirs=("/usr/share/datasets/fashion-mnist",),   # apt-get install dataset-fashion-mnist
+    system_dirs=("/usr/share/datasets/fashion-mnist",),
+    # Installed, when the mirrors fail, if apt-get may run without a password
+    # (package checked in Debian 12 bookworm; see system_packages).
+    debian_package="dataset-fashion-mnist",
 )
 
 
@@ -40,6 +43,10 @@ def load_data(path=None, download=True):
     download: fetch missing files from the official mirrors into the cache.
 
     Search order: ``path``/MINIDL_DATA, the cache (MINIDL_CACHE), Debian's
-    ``/usr/share/datasets/fashion-mnist``, download. Every file is checked.
+    ``/usr/share/datasets/fashion-mnist``, download. When all of these fail
+    and apt-get can run as root (or through ``sudo -n``), Debian's package
+    ``dataset-fashion-mnist`` is installed (said on stderr first; set
+    MINIDL_NO_APT=1 to prevent it); else the error names the command.
+    Every file is checked.
     """
     return _load_idx_dataset(_DATASET, path, download, "fashion_mnist.load_data")

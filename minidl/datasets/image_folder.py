@@ -121,8 +121,8 @@ class _Decoder:
     """Bytes or a file -> (H, W, C) uint8 array. Pillow releases the GIL
     while it decodes, so several of these run at once in a thread pool."""
 
-    def __init__(self, Image, image_size, mode, interpolation):
-        self.Image, self.mode = Image, mode
+    def __init__(self, Image, image_size, mode, interpolation, where="image_folder"):
+        self.Image, self.mode, self.where = Image, mode, where
         self.size = (image_size[1], image_size[0]) if image_size else None   # Pillow: (w, h)
         filters = getattr(Image, "Resampling", Image)   # Pillow < 9.1 has no Resampling
         self.resample = getattr(filters, interpolation.upper())
@@ -136,7 +136,7 @@ class _Decoder:
                     im = im.resize(self.size, self.resample)
                 a = np.asarray(im, dtype=np.uint8)
         except (OSError, ValueError, SyntaxError) as e:   # UnidentifiedImageError is an OSError
-            raise ValueError(f"image_folder: cannot decode {name}: {e}") from None
+            raise ValueError(f"{self.where}: cannot decode {name}: {e}") from None
         return a[:, :, None] if a.ndim == 2 else a
 
     def many(self, items, names):
@@ -284,10 +284,10 @@ def _check_args(image_size, color_mode, subset, classes, interpolation):
                         f"received {classes!r}")
 
 
-def _pillow():
+def _pillow(where="image_folder"):
     try:
         from PIL import Image
     except ImportError:
-        raise ImportError("image_folder needs Pillow to decode images: "
+        raise ImportError(f"{where} needs Pillow to decode images: "
                           "`pip install pillow` or `pip install minidl[images]`") from None
     return Image

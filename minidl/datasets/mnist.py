@@ -17,7 +17,8 @@ _DATASET = _files.Dataset(
     # mirrors PyTorch and TensorFlow's datasets use.
     mirrors=("https://ossci-datasets.s3.amazonaws.com/mnist/",
              "https://storage.googleapis.com/cvdf-datasets/mnist/"),
-    system_dirs=(),   # Debian ships no MNIST package (checked: apt-cache search mnist)
+    # Debian ships no MNIST package (checked on bookworm: `apt-cache search mnist`
+    # finds only dataset-fashion-mnist), hence no system_dirs/debian_package.
 )
 
 

@@ -42,4 +42,4 @@ print('Accuracy: %.2f' % (accuracy * 100))
 predictions = model.predict_classes(X_test)
 rounded = (model.predict(X_test) > 0.5).astype(int)
 for i in range(5):
-    print('%s => %d (expected %d)' % (X_test[i].argmax(), predictions[i], Y_test[i]))
+    print("%s => %d (expected %d)" % (X_test[i].argmax(), predictions[i][0], Y_test[i][0]))
