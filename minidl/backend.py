@@ -260,6 +260,58 @@ def rng():
     return _state["device_rng"]
 
 
+def generator_state(g):
+    """The exact state of a generator of either library, to continue it later
+    (``set_generator_state``): a JSON-able dict, with an array for CuPy."""
+    if isinstance(g, np.random.Generator):
+        return {"library": "numpy", "state": g.bit_generator.state}
+    # CuPy's default_rng keeps one cuRAND state per thread in a device buffer
+    # (cupy/random/_bit_generator.pyx, _cuRANDGenerator._state): copy it out.
+    bits = g.bit_generator
+    return {"library": "cupy", "bit_generator": type(bits).__name__,
+            "state": _import_cupy().asnumpy(bits._state)}
+
+
+def set_generator_state(g, state):
+    """Put a generator back into a state from ``generator_state``."""
+    if state["library"] == "numpy":
+        if not isinstance(g, np.random.Generator):
+            raise ValueError("set_generator_state: a NumPy generator's state cannot be given "
+                             "to a CuPy generator (the backup was made on the CPU)")
+        g.bit_generator.state = state["state"]
+        return
+    bits = getattr(g, "bit_generator", None)
+    if bits is None or type(bits).__name__ != state["bit_generator"]:
+        raise ValueError(f"set_generator_state: the state is of a CuPy "
+                         f"{state['bit_generator']} generator, not of {type(g).__name__}")
+    saved = np.asarray(state["state"])
+    if saved.shape != tuple(bits._state.shape):
+        raise ValueError("set_generator_state: the CuPy generator state was saved on a GPU "
+                         "with another number of multiprocessors")
+    bits._state[...] = _import_cupy().asarray(saved)
+
+
+def get_rng_state():
+    """minidl's random state: the seed and both generators (None when not made yet)."""
+    return {"seed": _state["seed"], "device": device(),
+            "host": None if _state["host_rng"] is None else generator_state(_state["host_rng"]),
+            "device_rng": (None if _state["device_rng"] is None
+                           else generator_state(_state["device_rng"]))}
+
+
+def set_rng_state(state):
+    """Restore ``get_rng_state()``'s result: the next draws repeat those that followed it."""
+    if state["device"] != device():
+        raise ValueError(f"set_rng_state: the state was saved on the {state['device']} and "
+                         f"cannot continue on the {device()}")
+    _state["seed"] = state["seed"]
+    _state["host_rng"] = _state["device_rng"] = None
+    if state["host"] is not None:
+        set_generator_state(host_rng(), state["host"])
+    if state["device_rng"] is not None:
+        set_generator_state(rng(), state["device_rng"])
+
+
 def random_uniform(shape, low=0.0, high=1.0, dtype=None):
     """Uniform draws in [low, high) on the active device, in ``dtype`` (floatx)."""
     dtype = dtype or floatx()

@@ -152,16 +152,19 @@ def he_uniform(seed=None):
 
 
 def lecun_uniform(seed=None):
+    """U(-L, L), L = sqrt(3 / fan_in) (Keras 2.2.4 initializers.py)."""
     return VarianceScaling(1.0, "fan_in", "uniform", seed)
 
 
 def lecun_normal(seed=None):
+    """Truncated normal of variance 1 / fan_in (Keras 2.2.4 initializers.py): selu's partner."""
     return VarianceScaling(1.0, "fan_in", "normal", seed)
 
 
 # Keras's class names, so `initializers.GlorotUniform()` works too.
 GlorotUniform, GlorotNormal = glorot_uniform, glorot_normal
 HeNormal, HeUniform = he_normal, he_uniform
+LecunNormal, LecunUniform = lecun_normal, lecun_uniform
 
 _BY_NAME = {
     "zeros": Zeros, "zero": Zeros, "ones": Ones, "one": Ones, "constant": Constant,

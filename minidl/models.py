@@ -368,7 +368,13 @@ class Sequential:
             extra = f", validate on {val[2]} samples" if val is not None and val[2] else ""
             print(f"Train on {total} samples{extra}")
         self.stop_training = False
+        # what BackupAndRestore saves and restores besides the model
+        self._fit_callbacks = cbs.callbacks
+        self._fit_iterators = {"train": train, "validation": None if val is None else val[0]}
+        self._resume_epoch = None
         cbs.on_train_begin({})
+        if self._resume_epoch is not None:
+            initial_epoch = max(initial_epoch, self._resume_epoch)
         for epoch in range(initial_epoch, epochs):
             if verbose:
                 print(f"Epoch {epoch + 1}/{epochs}")

@@ -1,7 +1,7 @@
-"""Optimizers with Keras 2's update rules and defaults.
+"""Optimizers with Keras 2's update rules and defaults (Keras 2.2.4 keras/optimizers.py).
 
-Every optimizer updates the weights in place on their device. All share
-Keras's time decay of the learning rate,
+Every optimizer updates the weights in place on their device. All but Nadam
+share Keras's time decay of the learning rate,
 
     lr_t = lr / (1 + decay * iterations),
 
@@ -10,10 +10,19 @@ epochs. ``lr`` is a plain attribute: ``model.optimizer.lr = 1e-4`` between two
 ``fit`` calls takes effect at the next update (study 000 does this).
 ``learning_rate=`` is accepted as the newer name of ``lr``.
 
+Gradients are clipped first, as Keras 2.2.4's get_gradients does: with
+``clipnorm=c`` all gradients are scaled together by c / max(global norm, c);
+with ``clipvalue=v`` each is clipped to [-v, v] (0 or None: off). (tf.keras's
+legacy optimizers clip each tensor by its own norm instead.)
+
 After each update the weight's constraint (e.g. MaxNorm) is applied to the
-new value, as Keras's optimizers do.
+new value, as Keras's optimizers do. Every scalar of an update rule is cast
+to the weight's dtype first, so a float32 step makes no float64 temporaries.
+
+The lowercase names (``minidl.optimizers.adam``) are the classes, as in
+Keras 2.
 """
-import numpy as np
+import math
 
 from . import backend as K
 from . import kernels
@@ -32,6 +41,10 @@ class Optimizer:
             raise ValueError(f"{type(self).__name__}: lr must be >= 0, received {self.lr}")
         if decay < 0:
             raise ValueError(f"{type(self).__name__}: decay must be >= 0, received {decay}")
+        for name, value in (("clipnorm", clipnorm), ("clipvalue", clipvalue)):
+            if value is not None and not value >= 0:
+                raise ValueError(f"{type(self).__name__}: {name} must be >= 0 or None, "
+                                 f"received {value!r}")
         self.decay = float(decay)
         self.clipnorm = clipnorm
         self.clipvalue = clipvalue
@@ -53,11 +66,11 @@ class Optimizer:
     def _clip(self, grads):
         """Keras 2.2.4 get_gradients: clipnorm scales *all* gradients by one global norm."""
         xp = K.get_array_module(grads[0])
-        if self.clipnorm is not None:
+        if self.clipnorm:  # Keras: only when > 0
             norm = xp.sqrt(sum((g * g).sum() for g in grads))
             scale = self.clipnorm / xp.maximum(norm, self.clipnorm)  # on the device: no wait
             grads = [g * scale.astype(g.dtype) for g in grads]
-        if self.clipvalue is not None:
+        if self.clipvalue:
             grads = [xp.clip(g, -self.clipvalue, self.clipvalue) for g in grads]
         return grads
 
@@ -68,9 +81,10 @@ class Optimizer:
         (momentum, Adam's moments...) is kept; default: the positions.
         """
         keys = keys or [str(i) for i in range(len(weights))]
-        if self.clipnorm is not None or self.clipvalue is not None:
+        if self.clipnorm or self.clipvalue:
             grads = self._clip(grads)
         lr_t = self.current_lr()
+        self._prepare_step(self.iterations + 1)
         for i, (key, w, g) in enumerate(zip(keys, weights, grads)):
             if g.shape != w.shape:
                 raise ValueError(f"{type(self).__name__}.update: gradient of {key} has shape "
@@ -81,12 +95,17 @@ class Optimizer:
                 w[...] = c(w)
         self.iterations += 1
 
-    def _slot(self, slot, key, w):
-        """The state array ``slot`` of weight ``key`` (zeros, like w, at first use)."""
+    def _prepare_step(self, t):
+        """Per-step scalars shared by all weights (t = iterations + 1, Keras's t)."""
+
+    def _slot(self, slot, key, w, fill=0.0):
+        """The state array ``slot`` of weight ``key`` (``fill``, like w, at first use)."""
         arrays = self.state.setdefault(slot, {})
         a = arrays.get(key)
         if a is None or a.shape != w.shape or a.dtype != w.dtype:
             a = arrays[key] = K.get_array_module(w).zeros_like(w)
+            if fill:
+                a += w.dtype.type(fill)
         return a
 
     def _update_one(self, key, w, g, lr_t):
@@ -109,6 +128,11 @@ class Optimizer:
                       for s in self.slots if s in state}
 
 
+def _epsilon(epsilon):
+    """Keras 2.1.3+: epsilon=None means K.epsilon() (1e-7), read when the optimizer is made."""
+    return K.epsilon() if epsilon is None else float(epsilon)
+
+
 class SGD(Optimizer):
     """v = momentum * v - lr_t * g;  w += v
     (Nesterov: w += momentum * v - lr_t * g). Keras 2.2.4 optimizers.py L171-206;
@@ -123,10 +147,11 @@ class SGD(Optimizer):
         self.slots = ("moments",) if self.momentum else ()
 
     def _update_one(self, key, w, g, lr_t):
+        t = w.dtype.type
         if not self.momentum:
-            w -= lr_t * g
+            w -= t(lr_t) * g
             return
-        kernels.sgd_momentum_update(w, g, self._slot("moments", key, w), lr_t, self.momentum,
+        kernels.sgd_momentum_update(w, g, self._slot("moments", key, w), t(lr_t), t(self.momentum),
                                     self.nesterov)
 
     def get_config(self):
@@ -136,31 +161,41 @@ class SGD(Optimizer):
 class Adam(Optimizer):
     """m = b1 m + (1 - b1) g;  v = b2 v + (1 - b2) g^2;
     w -= lr_t m / (sqrt(v) + eps),  lr_t = lr sqrt(1 - b2^t) / (1 - b1^t), t = iterations + 1.
+    AMSGrad (amsgrad=True): vhat = max(vhat, v) and sqrt(vhat) in place of sqrt(v).
     Keras 2.2.4 optimizers.py L458-503; epsilon 1e-7 = K.epsilon() of Keras >= 2.1.3
     (Keras <= 2.1.2 used 1e-8).
     """
-    slots = ("m", "v")
 
     def __init__(self, lr=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7, decay=0.0,
                  amsgrad=False, **kwargs):
         super().__init__(lr, decay=decay, **kwargs)
-        if amsgrad:
-            raise ValueError("Adam: amsgrad=True is not supported")
         self.beta_1, self.beta_2 = float(beta_1), float(beta_2)
-        self.epsilon = K.epsilon() if epsilon is None else float(epsilon)
+        self.epsilon = _epsilon(epsilon)
+        self.amsgrad = bool(amsgrad)
+        self.slots = ("m", "v", "vhat") if self.amsgrad else ("m", "v")
 
-    def update(self, weights, grads, constraints=None, keys=None):
-        t = self.iterations + 1
-        self._bias_correction = np.sqrt(1.0 - self.beta_2 ** t) / (1.0 - self.beta_1 ** t)
-        super().update(weights, grads, constraints, keys)
+    def _prepare_step(self, t):
+        self._bias_correction = math.sqrt(1.0 - self.beta_2 ** t) / (1.0 - self.beta_1 ** t)
 
     def _update_one(self, key, w, g, lr_t):
-        kernels.adam_update(w, g, self._slot("m", key, w), self._slot("v", key, w),
-                            lr_t * self._bias_correction, self.beta_1, self.beta_2, self.epsilon)
+        t = w.dtype.type
+        m, v = self._slot("m", key, w), self._slot("v", key, w)
+        step = t(lr_t * self._bias_correction)
+        if not self.amsgrad:
+            kernels.adam_update(w, g, m, v, step, t(self.beta_1), t(self.beta_2), t(self.epsilon))
+            return
+        xp = K.get_array_module(w)
+        m *= t(self.beta_1)
+        m += t(1.0 - self.beta_1) * g
+        v *= t(self.beta_2)
+        v += t(1.0 - self.beta_2) * (g * g)
+        vhat = self._slot("vhat", key, w)
+        xp.maximum(vhat, v, out=vhat)
+        w -= step * m / (xp.sqrt(vhat) + t(self.epsilon))
 
     def get_config(self):
         return {**super().get_config(), "beta_1": self.beta_1, "beta_2": self.beta_2,
-                "epsilon": self.epsilon}
+                "epsilon": self.epsilon, "amsgrad": self.amsgrad}
 
 
 class RMSprop(Optimizer):
@@ -172,17 +207,45 @@ class RMSprop(Optimizer):
     def __init__(self, lr=0.001, rho=0.9, epsilon=1e-7, decay=0.0, **kwargs):
         super().__init__(lr, decay=decay, **kwargs)
         self.rho = float(rho)
-        self.epsilon = K.epsilon() if epsilon is None else float(epsilon)
+        self.epsilon = _epsilon(epsilon)
 
     def _update_one(self, key, w, g, lr_t):
-        xp = K.get_array_module(w)
+        xp, t = K.get_array_module(w), w.dtype.type
         a = self._slot("accumulators", key, w)
-        a *= self.rho
-        a += (1.0 - self.rho) * (g * g)
-        w -= lr_t * g / (xp.sqrt(a) + self.epsilon)
+        a *= t(self.rho)
+        a += t(1.0 - self.rho) * (g * g)
+        w -= t(lr_t) * g / (xp.sqrt(a) + t(self.epsilon))
 
     def get_config(self):
         return {**super().get_config(), "rho": self.rho, "epsilon": self.epsilon}
+
+
+class Adagrad(Optimizer):
+    """a += g^2;  w -= lr_t g / (sqrt(a) + eps).
+    Keras 2.2.4 optimizers.py class Adagrad: lr=0.01, epsilon=None -> K.epsilon(),
+    decay=0, accumulators starting at 0. ``initial_accumulator_value`` is
+    tf.keras's argument (its default there is 0.1, and its lr 0.001).
+    """
+    slots = ("accumulators",)
+
+    def __init__(self, lr=0.01, epsilon=None, decay=0.0, initial_accumulator_value=0.0,
+                 **kwargs):
+        super().__init__(lr, decay=decay, **kwargs)
+        self.epsilon = _epsilon(epsilon)
+        if initial_accumulator_value < 0:
+            raise ValueError(f"Adagrad: initial_accumulator_value must be >= 0, received "
+                             f"{initial_accumulator_value}")
+        self.initial_accumulator_value = float(initial_accumulator_value)
+
+    def _update_one(self, key, w, g, lr_t):
+        xp, t = K.get_array_module(w), w.dtype.type
+        a = self._slot("accumulators", key, w, fill=self.initial_accumulator_value)
+        a += g * g
+        w -= t(lr_t) * g / (xp.sqrt(a) + t(self.epsilon))
+
+    def get_config(self):
+        return {**super().get_config(), "epsilon": self.epsilon,
+                "initial_accumulator_value": self.initial_accumulator_value}
 
 
 class Adadelta(Optimizer):
@@ -196,27 +259,133 @@ class Adadelta(Optimizer):
     def __init__(self, lr=1.0, rho=0.95, epsilon=1e-7, decay=0.0, **kwargs):
         super().__init__(lr, decay=decay, **kwargs)
         self.rho = float(rho)
-        self.epsilon = K.epsilon() if epsilon is None else float(epsilon)
+        self.epsilon = _epsilon(epsilon)
 
     def _update_one(self, key, w, g, lr_t):
+        t = w.dtype.type
         kernels.adadelta_update(w, g, self._slot("accumulators", key, w),
-                                self._slot("delta_accumulators", key, w), lr_t, self.rho,
-                                self.epsilon)
+                                self._slot("delta_accumulators", key, w), t(lr_t), t(self.rho),
+                                t(self.epsilon))
 
     def get_config(self):
         return {**super().get_config(), "rho": self.rho, "epsilon": self.epsilon}
 
 
-_CLASSES = {"SGD": SGD, "Adam": Adam, "RMSprop": RMSprop, "Adadelta": Adadelta}
-_BY_NAME = {"sgd": SGD, "adam": Adam, "rmsprop": RMSprop, "adadelta": Adadelta}
+class Adamax(Optimizer):
+    """m = b1 m + (1 - b1) g;  u = max(b2 u, |g|);
+    w -= lr_t m / (u + eps),  lr_t = lr / (1 - b1^t), t = iterations + 1.
+    Keras 2.2.4 optimizers.py class Adamax: lr=0.002, beta_1=0.9, beta_2=0.999,
+    epsilon=None -> K.epsilon(), decay=0 (tf.keras's lr is 0.001).
+    """
+    slots = ("m", "u")
+
+    def __init__(self, lr=0.002, beta_1=0.9, beta_2=0.999, epsilon=None, decay=0.0, **kwargs):
+        super().__init__(lr, decay=decay, **kwargs)
+        self.beta_1, self.beta_2 = float(beta_1), float(beta_2)
+        self.epsilon = _epsilon(epsilon)
+
+    def _prepare_step(self, t):
+        self._bias_correction = 1.0 / (1.0 - self.beta_1 ** t)
+
+    def _update_one(self, key, w, g, lr_t):
+        xp, t = K.get_array_module(w), w.dtype.type
+        m, u = self._slot("m", key, w), self._slot("u", key, w)
+        m *= t(self.beta_1)
+        m += t(1.0 - self.beta_1) * g
+        u *= t(self.beta_2)
+        xp.maximum(u, xp.abs(g), out=u)
+        w -= t(lr_t * self._bias_correction) * m / (u + t(self.epsilon))
+
+    def get_config(self):
+        return {**super().get_config(), "beta_1": self.beta_1, "beta_2": self.beta_2,
+                "epsilon": self.epsilon}
+
+
+class Nadam(Optimizer):
+    """Adam with Nesterov momentum and a warming momentum schedule (Keras 2.2.4
+    optimizers.py class Nadam; lr=0.002, beta_1=0.9, beta_2=0.999,
+    epsilon=None -> K.epsilon(), schedule_decay=0.004). With t = iterations + 1,
+
+        mu_t = b1 (1 - 0.5 * 0.96^(t * schedule_decay)),   M_t = mu_1 ... mu_t
+        m = b1 m + (1 - b1) g;   v = b2 v + (1 - b2) g^2
+        m_bar = (1 - mu_t) g / (1 - M_t) + mu_{t+1} m / (1 - M_t mu_{t+1})
+        w -= lr m_bar / (sqrt(v / (1 - b2^t)) + eps)
+
+    M_t is Keras's m_schedule; minidl recomputes it from ``iterations``, so
+    saved optimizer state needs nothing more. No Keras 2 version applies a
+    learning-rate decay to Nadam (2.2.4 and 2.3.1 reject decay=, tf.keras's
+    legacy Nadam reads it as schedule_decay), so decay must stay 0. tf.keras's
+    defaults differ: lr=0.001.
+    """
+    slots = ("m", "v")
+
+    def __init__(self, lr=0.002, beta_1=0.9, beta_2=0.999, epsilon=None, schedule_decay=0.004,
+                 decay=0.0, **kwargs):
+        if decay:
+            raise ValueError(
+                f"Nadam: decay={decay!r} is not supported; Keras 2's Nadam has no learning-rate "
+                f"decay (its momentum schedule is schedule_decay=0.004); use a "
+                f"LearningRateScheduler callback to lower lr")
+        super().__init__(lr, **kwargs)
+        self.beta_1, self.beta_2 = float(beta_1), float(beta_2)
+        self.epsilon = _epsilon(epsilon)
+        self.schedule_decay = float(schedule_decay)
+        self._m_schedule = (0, 1.0)  # (steps taken, M after them)
+
+    def _momentum(self, t):
+        return self.beta_1 * (1.0 - 0.5 * 0.96 ** (t * self.schedule_decay))
+
+    def _prepare_step(self, t):
+        steps, m_schedule = self._m_schedule
+        if steps != t - 1:  # iterations was restored or reset: recompute the product
+            steps, m_schedule = 0, 1.0
+        for i in range(steps + 1, t):
+            m_schedule *= self._momentum(i)
+        mu_t, mu_next = self._momentum(t), self._momentum(t + 1)
+        m_schedule_new = m_schedule * mu_t
+        self._m_schedule = (t, m_schedule_new)
+        # m_bar = c_g g + c_m m, and sqrt(v / (1 - b2^t)) = sqrt(v) * c_v
+        self._coefficients = ((1.0 - mu_t) / (1.0 - m_schedule_new),
+                              mu_next / (1.0 - m_schedule_new * mu_next),
+                              1.0 / math.sqrt(1.0 - self.beta_2 ** t))
+
+    def _update_one(self, key, w, g, lr_t):
+        xp, t = K.get_array_module(w), w.dtype.type
+        c_g, c_m, c_v = self._coefficients
+        m, v = self._slot("m", key, w), self._slot("v", key, w)
+        m *= t(self.beta_1)
+        m += t(1.0 - self.beta_1) * g
+        v *= t(self.beta_2)
+        v += t(1.0 - self.beta_2) * (g * g)
+        m_bar = t(c_g) * g
+        m_bar += t(c_m) * m
+        w -= t(lr_t) * m_bar / (xp.sqrt(v) * t(c_v) + t(self.epsilon))
+
+    def get_config(self):
+        config = {**super().get_config(), "beta_1": self.beta_1, "beta_2": self.beta_2,
+                  "epsilon": self.epsilon, "schedule_decay": self.schedule_decay}
+        del config["decay"]
+        return config
+
+
+_CLASSES = {cls.__name__: cls for cls in (SGD, RMSprop, Adagrad, Adadelta, Adam, Adamax, Nadam)}
+_BY_NAME = {name.lower(): cls for name, cls in _CLASSES.items()}
+
+# Keras 2's lowercase aliases (keras/optimizers.py): the classes themselves
+sgd, rmsprop, adagrad, adadelta, adam, adamax, nadam = SGD, RMSprop, Adagrad, Adadelta, Adam, Adamax, Nadam
 
 
 def get(identifier):
-    """An optimizer from a name ('sgd', 'SGD', 'adam', ...) or an Optimizer."""
+    """An optimizer from a name ('sgd', 'SGD', 'adam', ...), a dict from ``serialize``,
+    an Optimizer, or an Optimizer class."""
     if isinstance(identifier, Optimizer):
         return identifier
+    if isinstance(identifier, type) and issubclass(identifier, Optimizer):
+        return identifier()
     if isinstance(identifier, str) and identifier.lower() in _BY_NAME:
         return _BY_NAME[identifier.lower()]()
+    if isinstance(identifier, dict):
+        return deserialize(identifier)
     raise ValueError(
         f"optimizer: unknown optimizer {identifier!r}; valid names are "
         f"{sorted(_CLASSES)} (any case) or an Optimizer object")
@@ -227,7 +396,7 @@ def serialize(opt):
 
 
 def deserialize(config):
-    cls = _CLASSES.get(config.get("class_name"))
+    cls = _BY_NAME.get(str(config.get("class_name")).lower())
     if cls is None:
         raise ValueError(f"optimizer: cannot rebuild {config.get('class_name')!r}")
     return cls(**config.get("config", {}))

@@ -7,7 +7,9 @@ File layout (a NumPy .npz, i.e. a zip of .npy arrays):
                           compile settings and the optimizer config
     layer/<i>/<name>      each layer's weights, e.g. layer/0/kernel
     extra/<i>/<name>      arrays a layer needs besides its weights
-    optimizer/<slot>/<key>  optimizer state, e.g. optimizer/m/dense_1/kernel for Adam
+    optimizer/<slot>/<i>/<name>  optimizer state of layer i's weight, e.g.
+                          optimizer/m/0/kernel for Adam (by position: a model
+                          rebuilt in the same process has other layer names)
 
 The file is written to a temporary name in the same folder and renamed
 over the target, so a crash never leaves a half-written model. Loading uses
@@ -23,6 +25,7 @@ import numpy as np
 
 from . import backend as K
 from . import losses as losses_mod
+from . import metrics as metrics_mod
 from . import optimizers as optimizers_mod
 
 FORMAT = "minidl-model"
@@ -66,13 +69,21 @@ def _json_array(obj):
     return np.frombuffer(json.dumps(obj).encode("utf-8"), dtype=np.uint8)
 
 
-def _loss_name(loss):
-    return None if loss is None else loss.name
-
-
 def save_model(model, filepath, include_optimizer=True, overwrite=True):
     model._require_built("save")
     filepath = _check_target(filepath, overwrite, f"{model.name}.save")
+    header, arrays = model_arrays(model, include_optimizer)
+    write_npz(filepath, header, arrays)
+
+
+def write_npz(filepath, header, arrays):
+    """Write ``arrays`` and the JSON ``header`` atomically to ``filepath``."""
+    _write_atomic(filepath, {**arrays, "__minidl__": _json_array(header)})
+
+
+def model_arrays(model, include_optimizer=True):
+    """(header, arrays) of a built model: config, weights, extra arrays, and
+    the compile settings with the optimizer state."""
     header = {"format": FORMAT, "version": VERSION, "minidl": __import__("minidl").__version__,
               "model": {"class_name": type(model).__name__, "config": model.get_config()},
               "input_shape": list(model._input_shape), "compile": None}
@@ -83,16 +94,18 @@ def save_model(model, filepath, include_optimizer=True, overwrite=True):
         for name, a in layer._extra_arrays().items():
             arrays[f"extra/{i}/{name}"] = np.asarray(a)
     if model.loss is not None:
-        header["compile"] = {"loss": _loss_name(model.loss), "metrics": model._metric_names,
+        header["compile"] = {"loss": losses_mod.serialize(model.loss),  # with its arguments
+                             "metrics": [metrics_mod.serialize(m) for m in model._metric_names],
                              "optimizer": optimizers_mod.serialize(model.optimizer)}
         if include_optimizer:
+            positions = {f"{layer.name}/{n}": f"{i}/{n}" for i, layer in enumerate(model.layers)
+                         for n in layer.params}
             state = model.optimizer.get_state()
             header["compile"]["iterations"] = state.pop("iterations")
             for slot, values in state.items():
                 for key, a in values.items():
-                    arrays[f"optimizer/{slot}/{key}"] = a
-    arrays["__minidl__"] = _json_array(header)
-    _write_atomic(filepath, arrays)
+                    arrays[f"optimizer/{slot}/{positions.get(key, key)}"] = a
+    return header, arrays
 
 
 def save_weights(model, filepath, overwrite=True):
@@ -102,6 +115,11 @@ def save_weights(model, filepath, overwrite=True):
               for i, layer in enumerate(model.layers) for name, w in layer.weights.items()}
     arrays["__minidl__"] = _json_array({"format": FORMAT + "-weights", "version": VERSION})
     _write_atomic(filepath, arrays)
+
+
+def read_npz(filepath, what):
+    """(header, arrays) of a file written by write_npz; ValueError if unreadable."""
+    return _open(filepath, what)
 
 
 def _open(filepath, what):
@@ -148,22 +166,32 @@ def load_model(filepath, custom_objects=None, compile=True):
                          f"this minidl reads up to {VERSION}")
     model = Sequential.from_config(header["model"]["config"], custom_objects=custom_objects)
     model.build(tuple(header["input_shape"]))
-    _set_layer_weights(model, arrays, "load_model", filepath)
+    spec = header.get("compile")
+    if compile and spec:
+        model.compile(optimizer=optimizers_mod.deserialize(spec["optimizer"]),
+                      loss=losses_mod.get(spec["loss"]), metrics=spec["metrics"])
+    set_model_arrays(model, header, arrays, "load_model", filepath)
+    return model
+
+
+def set_model_arrays(model, header, arrays, what, filepath="<backup>"):
+    """Weights, extra arrays and (when the model is compiled and the header
+    has it) the optimizer state, from ``model_arrays``' output."""
+    _set_layer_weights(model, arrays, what, filepath)
     for i, layer in enumerate(model.layers):
         prefix = f"extra/{i}/"
         extra = {k[len(prefix):]: v for k, v in arrays.items() if k.startswith(prefix)}
         if extra:
             layer._load_extra_arrays(extra)
     spec = header.get("compile")
-    if compile and spec:
-        model.compile(optimizer=optimizers_mod.deserialize(spec["optimizer"]),
-                      loss=losses_mod.get(spec["loss"]), metrics=spec["metrics"])
-        if "iterations" in spec:
-            state = {"iterations": spec["iterations"]}
-            for slot in model.optimizer.slots:
-                prefix = f"optimizer/{slot}/"
-                found = {k[len(prefix):]: a for k, a in arrays.items() if k.startswith(prefix)}
-                if found:
-                    state[slot] = found
-            model.optimizer.set_state(state)
-    return model
+    if model.optimizer is not None and spec and "iterations" in spec:
+        state = {"iterations": spec["iterations"]}
+        names = {f"{i}/{n}": f"{layer.name}/{n}" for i, layer in enumerate(model.layers)
+                 for n in layer.params}
+        for slot in model.optimizer.slots:
+            prefix = f"optimizer/{slot}/"
+            found = {names.get(k[len(prefix):], k[len(prefix):]): a for k, a in arrays.items()
+                     if k.startswith(prefix)}
+            if found:
+                state[slot] = found
+        model.optimizer.set_state(state)

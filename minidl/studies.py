@@ -4,18 +4,27 @@
     python -m minidl.studies --models s000_cnn1 s004_model1 [--max-epochs N] [--limit N]
     python -m minidl.studies --study 000 [--device gpu] [--out results/] [--data PATH]
     python -m minidl.studies --all
+    python -m minidl.studies --models s000_vgg --resume     # after a kill: go on
 
 For each model it replays the recipe (``minidl.zoo.run_recipe``) and writes
 ``<out>/<model>.json`` (recipe, device, versions, seed, epochs, per-epoch
 history, per-phase test accuracy, time per epoch, peak memory) and
 ``<out>/<model>_curves.png``, then rewrites ``<out>/README.md``: a table of
 published vs minidl test accuracy built from *all* the JSON files there.
+
+Every run backs itself up at each epoch's end in ``<out>/.backup/<model>/``
+(weights, optimizer, random streams, history: minidl.callbacks.BackupAndRestore),
+and removes the backup when it is done. ``--resume`` continues a run that was
+killed from its last complete epoch, across the recipe's phases, and ends
+exactly as the uninterrupted run would; without it a stale backup is
+discarded and the run starts over.
 """
 import argparse
 import glob
 import json
 import os
 import platform
+import shutil
 import sys
 
 import numpy as np
@@ -61,21 +70,51 @@ def device_label(info):
 
 
 def run(key, out, max_epochs=None, limit=None, seed=0, data_path=None, verbose=1,
-        keras20_lr_assignment=False):
-    """Run one recipe; write its JSON and curves into ``out``; return (record, JSON path)."""
+        keras20_lr_assignment=False, resume=False):
+    """Run one recipe; write its JSON and curves into ``out``; return (record, JSON path).
+
+    resume: continue from the backup a killed run left in ``out/.backup/<name>``.
+    """
+    name = key + ("_keras20lr" if keras20_lr_assignment else "")
+    backup_dir = os.path.join(out, ".backup", name)
+    settings = {"max_epochs": max_epochs, "limit": limit, "seed": seed,
+                "keras20_lr_assignment": keras20_lr_assignment, "device": K.device()}
+    _prepare_backup(backup_dir, settings, resume, verbose)
     result = zoo.run_recipe(key, max_epochs=max_epochs, limit=limit, seed=seed, verbose=verbose,
-                            data_path=data_path, keras20_lr_assignment=keras20_lr_assignment)
+                            data_path=data_path, keras20_lr_assignment=keras20_lr_assignment,
+                            backup_dir=backup_dir)
     result.pop("trained_model")
     result["device_info"] = describe_device()
     result["versions"] = versions()
-    name = key + ("_keras20lr" if keras20_lr_assignment else "")
     os.makedirs(out, exist_ok=True)
     path = os.path.join(out, name + ".json")
     with open(path, "w") as f:
         json.dump(result, f, indent=1)
     plotting.plot_history(result["history"], os.path.join(out, name + "_curves.png"),
                           title=f"{name}: {result['recipe']['description']}")
+    shutil.rmtree(backup_dir, ignore_errors=True)
     return result, path
+
+
+def _prepare_backup(backup_dir, settings, resume, verbose):
+    """Keep a backup only to resume the same run (same settings); else start afresh."""
+    marker = os.path.join(backup_dir, "settings.json")
+    if os.path.isdir(backup_dir):
+        saved = None
+        if os.path.exists(marker):
+            with open(marker) as f:
+                saved = json.load(f)
+        if resume and saved == settings:
+            if verbose:
+                print(f"resuming from {backup_dir}")
+            return
+        if resume:
+            raise SystemExit(f"--resume: the backup in {backup_dir} is of a run with other "
+                             f"settings ({saved}); remove it or run with those settings")
+        shutil.rmtree(backup_dir)
+    os.makedirs(backup_dir)
+    with open(marker, "w") as f:
+        json.dump(settings, f)
 
 
 def _phase_epoch_time(record, phase):
@@ -181,6 +220,9 @@ def main(argv=None):
     parser.add_argument("--data", help="dataset folder (default: MINIDL_DATA, cache, download)")
     parser.add_argument("--keras20-lr", action="store_true",
                         help="skip study 000's `optimizer.lr = ...` as Keras 2.0.x did")
+    parser.add_argument("--resume", action="store_true",
+                        help="continue a killed run from its last complete epoch "
+                             "(backups in <out>/.backup/)")
     parser.add_argument("--verbose", type=int, default=2, choices=(0, 1, 2))
     args = parser.parse_args(argv)
     if args.list:
@@ -194,7 +236,7 @@ def main(argv=None):
         try:
             result, path = run(key, args.out, max_epochs=args.max_epochs, limit=args.limit,
                          seed=args.seed, data_path=args.data, verbose=args.verbose,
-                         keras20_lr_assignment=args.keras20_lr)
+                         keras20_lr_assignment=args.keras20_lr, resume=args.resume)
         except DatasetNotFoundError as err:
             print(err, file=sys.stderr)
             return 2

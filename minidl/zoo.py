@@ -28,6 +28,8 @@ version; the comments name it.
     study 004  Fashion-MNIST  tf.keras of TensorFlow 1.x
 """
 import dataclasses
+import json
+import os
 import resource
 import time
 import warnings
@@ -38,7 +40,7 @@ import numpy as np
 
 from . import backend as K
 from . import datasets, optimizers
-from .callbacks import Callback
+from .callbacks import BackupAndRestore, Callback
 from .constraints import MaxNorm
 from .layers import (Activation, BatchNormalization, Conv2D, Dense, Dropout, Flatten, Lambda,
                      MaxPooling2D)
@@ -841,6 +843,8 @@ def _prepare(recipe, x, y):
 class _EpochLog(Callback):
     """Wall time, learning rate and device memory of every epoch."""
 
+    _state_attrs = ("times", "lrs")   # kept by BackupAndRestore across a resume
+
     def __init__(self, memory):
         super().__init__()
         self.times, self.lrs, self.memory = [], [], memory
@@ -891,7 +895,7 @@ def _pixel_stats(x):
 
 
 def run_recipe(recipe, max_epochs=None, limit=None, seed=0, verbose=1, data_path=None,
-               data=None, keras20_lr_assignment=False, eval_batch_size=500):
+               data=None, keras20_lr_assignment=False, eval_batch_size=500, backup_dir=None):
     """Train a study's model the way the study did, phase by phase.
 
     recipe: a key of RECIPES or a Recipe.
@@ -905,6 +909,13 @@ def run_recipe(recipe, max_epochs=None, limit=None, seed=0, verbose=1, data_path
       ``model.optimizer.lr`` (study 000), as Keras 2.0.x silently did.
     eval_batch_size: batch size of the test evaluations (inference gives the
       same numbers for any batch size; larger is faster than Keras's 32).
+    backup_dir: make the run resumable. Each phase trains with a
+      BackupAndRestore in ``backup_dir/phase<k>/`` and, once evaluated, writes
+      ``backup_dir/phase<k>.json``. Called again with the same folder after
+      being killed, the run skips the finished phases, puts the model and the
+      random streams where the last of them ended, and resumes the phase it
+      was in after its last complete epoch: the result is the uninterrupted
+      run's, bit for bit.
 
     After each phase the model is evaluated on the test set. Returns a dict:
     model, study, recipe (summary), device, seed, capped, limit, params,
@@ -931,31 +942,52 @@ def run_recipe(recipe, max_epochs=None, limit=None, seed=0, verbose=1, data_path
     memory = _PeakMemory()
     log = _EpochLog(memory)
     history, phases = {}, []
+    finished = None   # the backup folder of the last phase found finished
     for index, phase in enumerate(recipe.phases):
         epochs = phase.epochs if max_epochs is None else min(phase.epochs, max_epochs)
+        done = _finished_phase(backup_dir, index)
+        if done is not None:
+            phases.append(done["phase"])
+            _extend_history(history, done["history"], index)
+            log.times, log.lrs = done["times"], done["lrs"]
+            finished = os.path.join(backup_dir, f"phase{index + 1}")
+            if verbose:
+                print(f"[{recipe.key}] phase {index + 1}/{len(recipe.phases)}: finished "
+                      f"earlier (test accuracy {100 * done['phase']['test_accuracy']:.2f}%)")
+            continue
+        if finished is not None:   # continue from where the last finished phase ended
+            _restore_phase_end(model, finished)
+            finished = None
         if phase.lr is not None and not (keras20_lr_assignment and index > 0):
             model.optimizer.lr = phase.lr
         if verbose:
             print(f"[{recipe.key}] phase {index + 1}/{len(recipe.phases)}: {epochs} epoch(s), "
                   f"lr {model.optimizer.lr:g}" + (", augmented" if phase.augment else ""))
         t = time.perf_counter()
-        h = _fit_phase(model, recipe, phase, data, epochs, verbose, log)
+        backup = None if backup_dir is None else BackupAndRestore(
+            os.path.join(backup_dir, f"phase{index + 1}"), delete_checkpoint=False)
+        h = _fit_phase(model, recipe, phase, data, epochs, verbose, log, backup)
         test_loss, test_acc = model.evaluate(data["x_test"], data["y_test"],
                                              batch_size=eval_batch_size, verbose=0)
         memory.sample()
-        for k, v in h.history.items():
-            if k not in ("acc", "val_acc"):     # aliases of 'accuracy', 'val_accuracy'
-                history.setdefault(k, []).extend(v)
-        history.setdefault("phase", []).extend([index + 1] * len(h.epoch))
+        _extend_history(history, h.history, index)
         phases.append({"phase": index + 1, "epochs": epochs, "epochs_planned": phase.epochs,
                        "lr": model.optimizer.lr, "augmented": phase.augment is not None,
                        "test_loss": float(test_loss), "test_accuracy": float(test_acc),
                        "published_accuracy": phase.published,
-                       "wall_s": time.perf_counter() - t})
+                       "wall_s": time.perf_counter() - t,
+                       **({"resumed_after_epoch": backup.resumed_from}
+                          if backup is not None and backup.resumed_from else {})})
+        if backup_dir is not None:
+            _write_json_atomic(os.path.join(backup_dir, f"phase{index + 1}.json"),
+                               {"phase": phases[-1], "history": h.history,
+                                "times": log.times, "lrs": log.lrs})
         if verbose:
             published = f" (published {phase.published:.2f}%)" if phase.published else ""
             print(f"[{recipe.key}] phase {index + 1}: test accuracy {100 * test_acc:.2f}%"
                   f"{published}, test loss {test_loss:.4f}")
+    if finished is not None:   # every phase had finished earlier: the trained model back
+        _restore_phase_end(model, finished)
     history["lr"] = log.lrs
     history["epoch_time_s"] = log.times
     return {
@@ -974,7 +1006,45 @@ def run_recipe(recipe, max_epochs=None, limit=None, seed=0, verbose=1, data_path
     }
 
 
-def _fit_phase(model, recipe, phase, data, epochs, verbose, log):
+def _extend_history(history, phase_history, index):
+    for k, v in phase_history.items():
+        if k not in ("acc", "val_acc"):     # aliases of 'accuracy', 'val_accuracy'
+            history.setdefault(k, []).extend(v)
+    history.setdefault("phase", []).extend([index + 1] * len(phase_history["loss"]))
+
+
+def _finished_phase(backup_dir, index):
+    """The record a resumable run wrote when phase ``index`` ended, or None."""
+    if backup_dir is None:
+        return None
+    path = os.path.join(backup_dir, f"phase{index + 1}.json")
+    if not os.path.exists(path):
+        return None
+    with open(path) as f:
+        return json.load(f)
+
+
+def _restore_phase_end(model, folder):
+    """The model, optimizer and random streams as the phase backed up in
+    ``folder`` left them after its last epoch."""
+    from . import saving, training_state
+    header, arrays = saving.read_npz(os.path.join(folder, BackupAndRestore.FILES[0]),
+                                     "run_recipe(backup_dir)")
+    training_state.restore_model(model, header, arrays, "run_recipe(backup_dir)")
+    K.set_rng_state(training_state.restored_rng_state(header, arrays))
+
+
+def _write_json_atomic(path, obj):
+    tmp = path + ".tmp"
+    with open(tmp, "w") as f:
+        json.dump(obj, f)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+
+
+def _fit_phase(model, recipe, phase, data, epochs, verbose, log, backup=None):
+    callbacks = [log] + ([backup] if backup is not None else [])
     bs = phase.batch_size or recipe.batch_size
     x, y = data["x_train"], data["y_train"]
     validation = None
@@ -984,7 +1054,7 @@ def _fit_phase(model, recipe, phase, data, epochs, verbose, log):
         validation = (data["x_test"], data["y_test"])
     if phase.augment is None:
         return model.fit(x, y, batch_size=bs, epochs=epochs, verbose=verbose,
-                         validation_data=validation, callbacks=[log])
+                         validation_data=validation, callbacks=callbacks)
     datagen = ImageDataGenerator(**phase.augment)
     validation_steps = None
     if phase.augment_validation and validation is not None:
@@ -994,4 +1064,4 @@ def _fit_phase(model, recipe, phase, data, epochs, verbose, log):
     return model.fit_generator(datagen.flow(x, y, batch_size=bs),
                                steps_per_epoch=max(1, len(x) // bs), epochs=epochs,
                                verbose=verbose, validation_data=validation,
-                               validation_steps=validation_steps, callbacks=[log])
+                               validation_steps=validation_steps, callbacks=callbacks)

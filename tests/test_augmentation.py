@@ -188,10 +188,12 @@ def test_shear_units_degrees_and_radians_agree():
 def test_random_transform_is_apply_transform_of_get_random_transform():
     x = images(n=1, h=10, w=12, c=3)[0]
     datagen = ImageDataGenerator(rotation_range=20, width_shift_range=0.1, shear_range=5,
-                                 zoom_range=0.2, horizontal_flip=True)
+                                 zoom_range=0.2, horizontal_flip=True, channel_shift_range=0.1,
+                                 brightness_range=(0.5, 1.5))
     params = datagen.get_random_transform(x.shape, seed=3)
-    assert set(params) == {"theta", "tx", "ty", "shear", "zx", "zy",
-                           "flip_horizontal", "flip_vertical"}
+    assert set(params) == {"theta", "tx", "ty", "shear", "zx", "zy", "flip_horizontal",
+                           "flip_vertical", "channel_shift_intensity", "brightness"}
+    assert ImageDataGenerator().get_random_transform(x.shape)["brightness"] is None
     np.testing.assert_array_equal(datagen.random_transform(x, seed=3),
                                   datagen.apply_transform(x, params))
 

@@ -72,8 +72,8 @@ def test_unknown_names_list_the_valid_ones(getter, name, listed):
 
 
 def test_unknown_names_in_layers_and_compile():
-    with pytest.raises(ValueError, match="unknown activation 'swish'"):
-        Dense(3, activation="swish")
+    with pytest.raises(ValueError, match="unknown activation 'snake'"):
+        Dense(3, activation="snake")
     with pytest.raises(ValueError, match="unknown loss"):
         classifier(loss="hinge2")
 

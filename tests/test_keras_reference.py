@@ -93,7 +93,8 @@ def test_layer_forward_and_gradients_match_keras(xp, path):
 @pytest.mark.parametrize("path", _cases("loss"))
 def test_loss_values_and_gradients_match_keras(xp, path):
     config, a = _load(path)
-    loss = losses.get(config["loss"])
+    loss = losses.get({"class_name": config["loss_class"], "config": config["kwargs"]}
+                      if "loss_class" in config else config["loss"])
     with K.floatx_scope("float64"):
         y_pred = K.asarray(a["y_pred"])
         y_true = loss.prepare_targets(K.asarray(a["y_true"]), y_pred.shape[1:])
@@ -123,7 +124,9 @@ def test_softmax_dense_with_crossentropy_matches_keras_logits_path(xp, path):
 
 
 _OPTIMIZERS = {"SGD": optimizers.SGD, "Adam": optimizers.Adam,
-               "Adadelta": optimizers.Adadelta, "RMSprop": optimizers.RMSprop}
+               "Adadelta": optimizers.Adadelta, "RMSprop": optimizers.RMSprop,
+               "Adagrad": optimizers.Adagrad, "Adamax": optimizers.Adamax,
+               "Nadam": optimizers.Nadam}
 
 
 @pytest.mark.parametrize("path", _cases("optimizer"))
@@ -137,9 +140,12 @@ def test_optimizer_update_rules_match_keras(xp, path):
     for key in ("momentum", "rho", "beta_1", "beta_2"):
         if key in cfg and not (key == "momentum" and config["optimizer"] == "RMSprop"):
             kwargs[key] = f32(cfg[key])
-    for key in ("nesterov", "epsilon"):
+    for key in ("nesterov", "epsilon", "amsgrad", "initial_accumulator_value"):
         if key in cfg:
             kwargs[key] = cfg[key]
+    if config["optimizer"] == "Nadam":  # tf.keras's legacy Nadam: decay is Keras 2's schedule_decay
+        kwargs["schedule_decay"] = cfg["decay"]
+        del kwargs["decay"]
     with K.floatx_scope("float64"):
         opt = _OPTIMIZERS[config["optimizer"]](**kwargs)
         w = K.asarray(a["params"][0]).copy()

@@ -6,6 +6,7 @@ implementation runs:
     window_geometry(...)                              sizes and padding
     im2col(x, g), col2im(cols, x_shape, g)            Conv2D
     maxpool_forward(x, g), maxpool_backward(...)      MaxPooling2D
+    avgpool_forward(x, g), avgpool_backward(...)      AveragePooling2D
     batchnorm_forward(...), batchnorm_backward(...)   BatchNormalization
     relu_forward_inplace, relu_backward_inplace,      activations
     bias_add_relu_inplace, bias_grad, dropout_forward Dense/Conv2D, Dropout
@@ -24,7 +25,8 @@ from . import batchnorm, elementwise, im2col as _im2col_mod, pooling, updates
 from .geometry import Geometry, window_geometry
 
 __all__ = ["Geometry", "window_geometry", "im2col", "col2im", "maxpool_forward",
-           "maxpool_backward", "batchnorm_forward", "batchnorm_backward",
+           "maxpool_backward", "avgpool_forward", "avgpool_backward", "batchnorm_forward",
+           "batchnorm_backward",
            "relu_forward_inplace", "relu_backward_inplace", "bias_add_relu_inplace", "bias_grad",
            "dropout_forward", "sgd_momentum_update", "adam_update", "adadelta_update",
            "implementation"]
@@ -88,6 +90,16 @@ def maxpool_forward(x, g):
 def maxpool_backward(grad_out, argmax, x_shape, g):
     """grad_out, argmax: (N, out_h, out_w, C) -> dx: (N, H, W, C)."""
     return _pick("maxpool_backward", grad_out)(grad_out, argmax, x_shape, g)
+
+
+def avgpool_forward(x, g):
+    """x: (N, H, W, C) -> (N, out_h, out_w, C), each window's mean over its cells inside x."""
+    return _pick("avgpool_forward", x)(x, g)
+
+
+def avgpool_backward(grad_out, x_shape, g):
+    """grad_out: (N, out_h, out_w, C) -> dx: (N, H, W, C)."""
+    return _pick("avgpool_backward", grad_out)(grad_out, x_shape, g)
 
 
 def batchnorm_forward(x, gamma, beta, epsilon):

@@ -199,6 +199,19 @@ def number(value, what):
     return float(value)
 
 
+def channels_last_only(data_format, what):
+    """Accept data_format None or 'channels_last'; refuse channels-first, saying how to convert."""
+    if data_format in (None, "channels_last"):
+        return
+    if data_format == "channels_first":
+        raise ValueError(
+            f"{what}: minidl is channels-last only: images are (batch, height, width, channels). "
+            "Transpose channels-first arrays once with x.transpose(0, 2, 3, 1) and drop "
+            "data_format='channels_first'")
+    raise ValueError(
+        f"{what}: data_format must be 'channels_last' or None, received {data_format!r}")
+
+
 def int_pair(value, what):
     """(a, b) from an int or a pair of ints, each positive (kernel sizes, strides)."""
     pair = (value, value) if isinstance(value, int) and not isinstance(value, bool) else value

@@ -1,7 +1,7 @@
 """Dropout: zero a random fraction of the inputs while training."""
 from .. import backend as K
 from .. import kernels
-from .base import Layer, number
+from .base import Layer, channels_last_only, number
 
 
 class Dropout(Layer):
@@ -56,3 +56,33 @@ class Dropout(Layer):
     def get_config(self):
         return {**super().get_config(), "rate": self.rate,
                 "noise_shape": None if self.noise_shape is None else list(self.noise_shape)}
+
+
+class SpatialDropout2D(Dropout):
+    """Dropout of whole feature maps: one draw per (sample, channel), shared
+    by every pixel, i.e. noise shape (N, 1, 1, C) (Keras 2.2.4 core.py).
+
+    Neighbouring pixels of a conv feature map are strongly correlated, so
+    dropping single pixels barely regularizes; dropping the whole channel does.
+    Training: y = x * mask[n, c]; inference: y = x. Backward as Dropout.
+    """
+
+    def __init__(self, rate, data_format=None, **kwargs):
+        channels_last_only(data_format, type(self).__name__)
+        super().__init__(rate, noise_shape=(None, 1, 1, None), **kwargs)
+
+    def compute_output_shape(self, input_shape):
+        if len(input_shape) != 3:
+            raise ValueError(
+                f"{self.name}: expected images (batch, height, width, channels), "
+                f"received input shape (batch, {', '.join(map(str, input_shape))})")
+        return tuple(input_shape)
+
+    def _mask_shape(self, x):
+        self.compute_output_shape(x.shape[1:])
+        return super()._mask_shape(x)
+
+    def get_config(self):
+        config = super().get_config()
+        del config["noise_shape"]  # fixed by the layer, not an argument
+        return config

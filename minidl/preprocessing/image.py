@@ -4,11 +4,14 @@
                                  shear_range=0.3, zoom_range=0.08)
     for x_batch, y_batch in datagen.flow(x_train, y_train, batch_size=512):
         ...   # x_batch: (512, 28, 28, 1) floatx, on the active device
+    train = datagen.flow_from_directory('data/train', target_size=(64, 64))
+    model.fit_generator(train, steps_per_epoch=len(train), epochs=10)
 
 Keras draws one random transform per image and calls scipy once per image and
 channel. Here all N parameter sets of a batch are drawn at once on the active
 device, turned into N matrices, and the batch is resampled in one call
-(``transform_batch``: a numba kernel on the CPU, array code on CuPy).
+(``transform_batch``: a numba kernel on the CPU, array code on CuPy); channel
+shifts, brightness and normalization are array operations on the whole batch.
 
 Semantics follow keras-preprocessing 1.1.2 (the ImageDataGenerator of Keras
 2.2-2.3), coordinates in (row, col) order:
@@ -23,7 +26,23 @@ Semantics follow keras-preprocessing 1.1.2 (the ImageDataGenerator of Keras
 * zoom: zx (rows) and zy (columns) ~ U(lo, hi) independently; z > 1 shrinks
   the content, because the matrix maps output pixels to input pixels.
 * M = R @ T @ Sh @ Z, conjugated by the image centre, then the horizontal and
-  vertical flips (p = 0.5 each), then ``standardize``.
+  vertical flips (p = 0.5 each).
+* channel shift: one c ~ U(-r, r) per image added to all its channels, then
+  clipped to the image's own [min, max] (before the flips in Keras; the two
+  commute). brightness: one f ~ U(lo, hi) per image through Keras's PIL round
+  trip (see ``intensity.brightness_batch``: the image is first stretched to
+  uint8 levels 0..255, so the result is on the 0..255 scale whatever the
+  input's range was, as in 1.1.2).
+* then ``standardize``: preprocessing_function (per image), rescale,
+  samplewise centre / std (per image), featurewise centre / std (``fit``),
+  ZCA whitening (``fit``).
+* constructor overrides, with Keras's warnings: zca_whitening turns
+  featurewise_center on and featurewise_std_normalization off;
+  featurewise_std_normalization turns featurewise_center on;
+  samplewise_std_normalization turns samplewise_center on.
+* validation_split + ``subset``: 'validation' is the first
+  int(N * validation_split) samples of x (of each class folder, for
+  ``flow_from_directory``), 'training' the rest.
 
 Known differences from Keras:
 
@@ -39,18 +58,32 @@ Known differences from Keras:
   ``interpolation_order=0`` to match it. 1 (bilinear) is the 1.1.2 default.
 * Keras <= 2.1.2 normalized samplewise per pixel across channels with
   +1e-7; this follows keras-preprocessing 1.1.2 (whole image, +1e-6).
-* Not implemented: zca_whitening, channel_shift_range, brightness_range,
-  preprocessing_function, validation_split, data_format (always channels-last).
+* Random numbers come from minidl's device generators, not np.random: the
+  same seed gives a repeatable stream, not Keras's stream.
+* featurewise / ZCA normalization before ``fit`` is an error (Keras warns
+  and skips it). ``fit`` accumulates in float64 (Keras: float32).
+* ``standardize`` on a batch treats each image as Keras treats one image
+  (samplewise statistics and preprocessing_function per image); it returns
+  a new array instead of changing x in place.
+* data_format='channels_first' is refused: minidl is channels-last.
+* Not implemented: ``save_to_dir`` (a clear error), ``sample_weight`` in
+  ``flow``, a tuple x of (images, extra arrays) in ``flow``,
+  ``flow_from_dataframe``.
 """
-import math
 import numbers
+import warnings
 
 import numpy as np
 
 from .. import backend
 from .affine import _check_fill, transform_batch
+from .directory import DirectoryIterator
+from .image_utils import array_to_img, img_to_array, load_img, save_img
+from .intensity import brightness_batch, channel_shift_batch, zca_matrix
+from .iterator import Iterator, NumpyArrayIterator, _check_images
 
-__all__ = ["ImageDataGenerator", "NumpyArrayIterator", "transform_batch"]
+__all__ = ["ImageDataGenerator", "Iterator", "NumpyArrayIterator", "DirectoryIterator",
+           "transform_batch", "load_img", "img_to_array", "array_to_img", "save_img"]
 
 _STD_FUZZ = 1e-6  # keras-preprocessing 1.1.2 adds 1e-6 to every std it divides by
 _FIT_CHUNK = 2048  # images per step of fit(): bounds the float64 copy in memory
@@ -93,21 +126,6 @@ def _zoom_range(value):
         f"received {value!r}")
 
 
-def _check_images(x, where, rank=4):
-    """x must be channels-last images; say so when it looks channels-first."""
-    shape = getattr(x, "shape", None)
-    if shape is None or len(shape) != rank:
-        layout = "(N, H, W, C)" if rank == 4 else "(H, W, C)"
-        raise ValueError(f"{where}: x must be a rank-{rank} array {layout}, received shape {shape}")
-    c_first, c_last = shape[-3], shape[-1]
-    if c_first in (1, 3, 4) and c_last not in (1, 3, 4):
-        raise ValueError(
-            f"{where}: x has shape {tuple(shape)}, which looks channels-first; minidl is "
-            f"channels-last (N, H, W, C): pass x.transpose(0, 2, 3, 1)")
-    if getattr(x, "dtype", np.dtype(object)).kind not in "iuf":
-        raise TypeError(f"{where}: x must hold numbers, received dtype {x.dtype}")
-
-
 def _matrix(a, b, c, d, e, f):
     """(N, 3, 3) stack of [[a, b, c], [d, e, f], [0, 0, 1]] from (N,) arrays or scalars."""
     xp = backend.get_array_module(a)
@@ -119,64 +137,109 @@ def _matrix(a, b, c, d, e, f):
     return m
 
 
-# Keras arguments minidl does not implement, with the values that switch them off:
-# Keras code often spells them out at these defaults (study 001 does).
-_KERAS_NO_OPS = {"zca_whitening": False, "zca_epsilon": 1e-6, "channel_shift_range": 0.0,
-                 "brightness_range": None, "preprocessing_function": None,
-                 "data_format": "channels_last", "validation_split": 0.0, "dtype": None}
+def _brightness_range(value):
+    if value is None:
+        return None
+    if isinstance(value, (list, tuple, np.ndarray)) and len(value) == 2 and all(
+            _is_number(v) for v in value):
+        return (float(value[0]), float(value[1]))
+    raise ValueError(f"ImageDataGenerator: brightness_range must be None or a (lower, upper) "
+                     f"pair of floats, received {value!r}")
 
 
-def _check_unsupported(options):
-    for name, value in options.items():
-        if name not in _KERAS_NO_OPS:
-            raise TypeError(f"ImageDataGenerator: unexpected keyword argument {name!r}")
-        if value != _KERAS_NO_OPS[name] and not (name == "data_format" and value is None):
-            raise ValueError(
-                f"ImageDataGenerator: {name}={value!r} is not supported by minidl "
-                f"(only its no-op value {_KERAS_NO_OPS[name]!r} is accepted)")
+def _data_format(value):
+    if value in (None, "channels_last"):
+        return "channels_last"
+    if value == "channels_first":
+        raise ValueError(
+            "ImageDataGenerator: data_format='channels_first' is not supported: minidl is "
+            "channels-last (N, H, W, C). Leave data_format unset (or 'channels_last') and "
+            "transpose channels-first arrays once with x.transpose(0, 2, 3, 1)")
+    raise ValueError(f"ImageDataGenerator: data_format must be 'channels_last' (or None), "
+                     f"received {value!r}")
+
+
+def _dtype(value):
+    if value is None:
+        return None
+    try:
+        dt = np.dtype(value)
+    except TypeError:
+        dt = None
+    if dt is None or dt.kind != "f":
+        raise ValueError(f"ImageDataGenerator: dtype must be a float type such as 'float32', "
+                         f"received {value!r}")
+    return dt.name
 
 
 class ImageDataGenerator:
-    """Random affine augmentation and normalization of NHWC image batches.
+    """Random augmentation and normalization of NHWC image batches.
 
-    Arguments keep their Keras 2 names and defaults (keras-preprocessing 1.1.2):
+    Arguments keep their Keras 2 names, order and defaults (keras-preprocessing 1.1.2):
         featurewise_center, featurewise_std_normalization: subtract the
             per-channel mean / divide by the per-channel std of ``fit(x)``.
         samplewise_center, samplewise_std_normalization: per image, over all
             its pixels and channels.
+        zca_whitening: multiply each flattened image by the ZCA matrix of
+            ``fit(x)``; zca_epsilon is added to its eigenvalues.
         rotation_range: degrees. width_shift_range, height_shift_range: see
             the module docstring. shear_range: degrees (or radians, below).
+        brightness_range: (lo, hi): per image factor ~ U(lo, hi).
         zoom_range: float z -> [1 - z, 1 + z], or a [lower, upper] pair.
+        channel_shift_range: per image, c ~ U(-r, r) added to every channel.
         fill_mode: 'nearest' | 'constant' | 'reflect' | 'wrap'; cval for 'constant'.
         horizontal_flip, vertical_flip: each applied with probability 0.5.
         rescale: multiply by this (e.g. 1/255) before any normalization.
+        preprocessing_function: f(image (H, W, C)) -> array of the same shape,
+            called on each augmented image before rescale (on the GPU it
+            receives a CuPy array).
+        data_format: 'channels_last' or None only (minidl is channels-last).
+        validation_split: fraction of the data that ``subset='validation'`` takes.
         interpolation_order: 1 bilinear (keras-preprocessing 1.1), 0 nearest (Keras <= 2.1).
+        dtype: float type of the batches; None: minidl's floatx (Keras: 'float32').
     minidl only:
         shear_units: 'degrees' (Keras >= 2.1.3) or 'radians' (Keras <= 2.1.2).
     """
 
     def __init__(self, featurewise_center=False, samplewise_center=False,
                  featurewise_std_normalization=False, samplewise_std_normalization=False,
-                 rotation_range=0, width_shift_range=0.0, height_shift_range=0.0,
-                 shear_range=0.0, zoom_range=0.0, fill_mode="nearest", cval=0.0,
-                 horizontal_flip=False, vertical_flip=False, rescale=None,
-                 interpolation_order=1, shear_units="degrees", **keras_options):
-        # defaults above: keras-preprocessing 1.1.2 (Keras 2.2 - 2.3)
-        _check_unsupported(keras_options)
+                 zca_whitening=False, zca_epsilon=1e-6, rotation_range=0,
+                 width_shift_range=0.0, height_shift_range=0.0, brightness_range=None,
+                 shear_range=0.0, zoom_range=0.0, channel_shift_range=0.0, fill_mode="nearest",
+                 cval=0.0, horizontal_flip=False, vertical_flip=False, rescale=None,
+                 preprocessing_function=None, data_format=None, validation_split=0.0,
+                 interpolation_order=1, dtype=None, shear_units="degrees"):
+        # names, order and defaults above: keras-preprocessing 1.1.2 (Keras 2.2 - 2.3)
         self.featurewise_center = bool(featurewise_center)
         self.samplewise_center = bool(samplewise_center)
         self.featurewise_std_normalization = bool(featurewise_std_normalization)
         self.samplewise_std_normalization = bool(samplewise_std_normalization)
+        self.zca_whitening = bool(zca_whitening)
+        self.zca_epsilon = _number("zca_epsilon", zca_epsilon)
         self.rotation_range = _number("rotation_range", rotation_range)
         self.width_shift_range = _shift_range("width_shift_range", width_shift_range)
         self.height_shift_range = _shift_range("height_shift_range", height_shift_range)
+        self.brightness_range = _brightness_range(brightness_range)
         self.shear_range = _number("shear_range", shear_range)
         self.zoom_range = _zoom_range(zoom_range)
+        self.channel_shift_range = _number("channel_shift_range", channel_shift_range)
         _check_fill(fill_mode, interpolation_order, "ImageDataGenerator")
         self.fill_mode, self.interpolation_order = fill_mode, interpolation_order
         self.cval = _number("cval", cval)
         self.horizontal_flip, self.vertical_flip = bool(horizontal_flip), bool(vertical_flip)
         self.rescale = None if rescale is None else _number("rescale", rescale)
+        if preprocessing_function is not None and not callable(preprocessing_function):
+            raise TypeError(f"ImageDataGenerator: preprocessing_function must be callable or "
+                            f"None, received {preprocessing_function!r}")
+        self.preprocessing_function = preprocessing_function
+        self.data_format = _data_format(data_format)
+        self.channel_axis, self.row_axis, self.col_axis = 3, 1, 2  # Keras's, channels-last
+        validation_split = _number("validation_split", validation_split)
+        if validation_split and not 0 < validation_split < 1:
+            raise ValueError(f"ImageDataGenerator: validation_split must be strictly between "
+                             f"0 and 1, received {validation_split!r}")
+        self._validation_split = validation_split  # Keras's attribute name
+        self.dtype = _dtype(dtype)
         if shear_units not in ("degrees", "radians"):
             raise ValueError(
                 f"ImageDataGenerator: shear_units must be 'degrees' or 'radians', "
@@ -184,18 +247,67 @@ class ImageDataGenerator:
         self.shear_units = shear_units
         self.mean = None  # (1, 1, C) from fit(), when featurewise_center
         self.std = None   # (1, 1, C) from fit(), when featurewise_std_normalization
+        self.principal_components = None  # (H*W*C, H*W*C) from fit(), when zca_whitening
+
+        # the flags that keras-preprocessing 1.1.2's constructor forces, with its warnings
+        if self.zca_whitening:
+            if not self.featurewise_center:
+                self.featurewise_center = True
+                warnings.warn("This ImageDataGenerator specifies `zca_whitening`, which "
+                              "overrides setting of `featurewise_center`.", stacklevel=2)
+            if self.featurewise_std_normalization:
+                self.featurewise_std_normalization = False
+                warnings.warn("This ImageDataGenerator specifies `zca_whitening` which "
+                              "overrides setting of `featurewise_std_normalization`.",
+                              stacklevel=2)
+        if featurewise_std_normalization and not self.featurewise_center:
+            self.featurewise_center = True
+            warnings.warn("This ImageDataGenerator specifies `featurewise_std_normalization`, "
+                          "which overrides setting of `featurewise_center`.", stacklevel=2)
+        if self.samplewise_std_normalization and not self.samplewise_center:
+            self.samplewise_center = True
+            warnings.warn("This ImageDataGenerator specifies `samplewise_std_normalization`, "
+                          "which overrides setting of `samplewise_center`.", stacklevel=2)
 
     # ---------------------------------------------------------- public API ---
 
-    def flow(self, x, y=None, batch_size=32, shuffle=True, seed=None):
-        """Endless iterator of augmented, standardized (x_batch, y_batch) on the device."""
-        return NumpyArrayIterator(x, y, self, batch_size=batch_size, shuffle=shuffle, seed=seed)
+    def flow(self, x, y=None, batch_size=32, shuffle=True, sample_weight=None, seed=None,
+             save_to_dir=None, save_prefix="", save_format="png", subset=None):
+        """Endless iterator of augmented, standardized (x_batch, y_batch) on the device.
+
+        subset: 'training' or 'validation' with ``validation_split`` set: the
+        validation part is the first int(N * validation_split) samples.
+        """
+        return NumpyArrayIterator(x, y, self, batch_size=batch_size, shuffle=shuffle,
+                                  sample_weight=sample_weight, seed=seed,
+                                  save_to_dir=save_to_dir, save_prefix=save_prefix,
+                                  save_format=save_format, subset=subset)
+
+    def flow_from_directory(self, directory, target_size=(256, 256), color_mode="rgb",
+                            classes=None, class_mode="categorical", batch_size=32, shuffle=True,
+                            seed=None, save_to_dir=None, save_prefix="", save_format="png",
+                            follow_links=False, subset=None, interpolation="nearest"):
+        """Endless iterator of augmented, standardized batches read from a
+        class-per-folder tree; see ``directory.DirectoryIterator``."""
+        # defaults above: keras-preprocessing 1.1.2 image_data_generator.py
+        return DirectoryIterator(directory, self, target_size=target_size,
+                                 color_mode=color_mode, classes=classes, class_mode=class_mode,
+                                 batch_size=batch_size, shuffle=shuffle, seed=seed,
+                                 save_to_dir=save_to_dir, save_prefix=save_prefix,
+                                 save_format=save_format, follow_links=follow_links,
+                                 subset=subset, interpolation=interpolation)
 
     def fit(self, x, augment=False, rounds=1, seed=None):
-        """Per-channel mean and std of x: (N, H, W, C) over N, H and W, after rescale.
+        """Statistics of x: (N, H, W, C) after rescale, for featurewise
+        normalization and ZCA whitening.
 
-        With ``augment``, the statistics are taken over ``rounds`` randomly
-        augmented copies of x instead, as Keras does.
+        mean, std: per channel, over N, H and W. principal_components: the
+        ZCA matrix U diag(1 / sqrt(S + zca_epsilon)) U^T of the (D, D)
+        covariance of the flattened images (D = H*W*C), centred when
+        featurewise_center (keras-preprocessing 1.1.2). With ``augment``, the
+        statistics are taken over ``rounds`` randomly augmented copies of x,
+        as Keras does. Sums are accumulated on the device in float64, one
+        chunk of images at a time; the ZCA matrix comes from an SVD on the host.
         """
         _check_images(x, "ImageDataGenerator.fit")
         if not isinstance(rounds, numbers.Integral) or rounds < 1:
@@ -203,11 +315,17 @@ class ImageDataGenerator:
         x = backend.asarray(x)
         xp = backend.get_array_module(x)
         g = self._generator(seed)
-        total = xp.zeros(x.shape[-1], dtype=np.float64)
-        total_sq = xp.zeros(x.shape[-1], dtype=np.float64)
-        for _ in range(rounds if augment else 1):
-            for start in range(0, x.shape[0], _FIT_CHUNK):
-                chunk = x[start:start + _FIT_CHUNK].astype(backend.floatx())
+        n, h, w, c = x.shape
+        d = h * w * c
+        rounds = rounds if augment else 1
+        total = xp.zeros(c, dtype=np.float64)
+        total_sq = xp.zeros(c, dtype=np.float64)
+        if self.zca_whitening:
+            flat_total = xp.zeros(d, dtype=np.float64)
+            gram = xp.zeros((d, d), dtype=np.float64)  # sum of x x^T over the images
+        for _ in range(rounds):
+            for start in range(0, n, _FIT_CHUNK):
+                chunk = x[start:start + _FIT_CHUNK].astype(self.dtype or backend.floatx())
                 if self.rescale:
                     chunk = chunk * chunk.dtype.type(self.rescale)
                 if augment:
@@ -215,22 +333,49 @@ class ImageDataGenerator:
                 chunk = chunk.astype(np.float64)
                 total += chunk.sum(axis=(0, 1, 2))
                 total_sq += (chunk * chunk).sum(axis=(0, 1, 2))
-        count = x.shape[0] * x.shape[1] * x.shape[2] * (rounds if augment else 1)
+                if self.zca_whitening:
+                    flat = chunk.reshape(len(chunk), d)
+                    flat_total += flat.sum(axis=0)
+                    gram += flat.T @ flat
+        count = n * h * w * rounds
         mean = total / count
         # float64 sums of pixel values: E[x^2] - E[x]^2 loses nothing that matters
         std = xp.sqrt(xp.maximum(total_sq / count - mean * mean, 0.0))
+        floatx = self.dtype or backend.floatx()
         if self.featurewise_center:
-            self.mean = mean.astype(backend.floatx()).reshape(1, 1, -1)
+            self.mean = mean.astype(floatx).reshape(1, 1, -1)
         if self.featurewise_std_normalization:
-            self.std = std.astype(backend.floatx()).reshape(1, 1, -1)
+            self.std = std.astype(floatx).reshape(1, 1, -1)
+        if self.zca_whitening:
+            sigma = self._covariance(backend.to_numpy(gram), backend.to_numpy(flat_total),
+                                     n * rounds, backend.to_numpy(mean),
+                                     backend.to_numpy(std), h * w)
+            self.principal_components = backend.asarray(
+                zca_matrix(sigma, self.zca_epsilon).astype(floatx))
         return self
 
     def standardize(self, x):
-        """rescale, then samplewise, then featurewise normalization.
+        """preprocessing_function, rescale, samplewise, featurewise, ZCA, in
+        keras-preprocessing 1.1.2's order.
 
-        x: one image (H, W, C) or a batch (N, H, W, C); returns a new array.
+        x: one image (H, W, C) or a batch (N, H, W, C), each image of a batch
+        normalized as Keras normalizes one image; returns a new array of the
+        active device (floatx when x is not float). x is left unchanged
+        unless preprocessing_function changes its argument in place.
         """
-        axes = tuple(range(x.ndim - 3, x.ndim))  # one image's pixels and channels
+        shape = getattr(x, "shape", None)
+        if shape is None or len(shape) not in (3, 4):
+            raise ValueError(f"ImageDataGenerator.standardize: x must be one image (H, W, C) "
+                             f"or a batch (N, H, W, C), received shape {shape}")
+        x = backend.asarray(x)
+        if x.dtype.kind != "f":
+            x = x.astype(self.dtype or backend.floatx())
+        single = x.ndim == 3
+        if single:
+            x = x[None]
+        if self.preprocessing_function is not None:
+            x = self._preprocess(x)
+        axes = (1, 2, 3)  # one image's pixels and channels
         if self.rescale:  # Keras tests truthiness: rescale=0 means none
             x = x * x.dtype.type(self.rescale)
         if self.samplewise_center:
@@ -238,18 +383,20 @@ class ImageDataGenerator:
         if self.samplewise_std_normalization:
             x = x / (x.std(axis=axes, keepdims=True) + x.dtype.type(_STD_FUZZ))
         if self.featurewise_center:
-            if self.mean is None:
-                raise RuntimeError(
-                    "ImageDataGenerator.standardize: featurewise_center=True needs the "
-                    "dataset mean; call datagen.fit(x_train) first")
-            x = x - self.mean.astype(x.dtype)
+            x = x - self._fitted("mean", "featurewise_center").astype(x.dtype)
         if self.featurewise_std_normalization:
-            if self.std is None:
-                raise RuntimeError(
-                    "ImageDataGenerator.standardize: featurewise_std_normalization=True "
-                    "needs the dataset std; call datagen.fit(x_train) first")
-            x = x / (self.std.astype(x.dtype) + x.dtype.type(_STD_FUZZ))
-        return x
+            std = self._fitted("std", "featurewise_std_normalization").astype(x.dtype)
+            x = x / (std + x.dtype.type(_STD_FUZZ))
+        if self.zca_whitening:
+            pc = self._fitted("principal_components", "zca_whitening")
+            d = x.shape[1] * x.shape[2] * x.shape[3]
+            if pc.shape[0] != d:
+                raise ValueError(
+                    f"ImageDataGenerator.standardize: the ZCA matrix from fit() is for images of "
+                    f"{pc.shape[0]} values (H*W*C), received images of shape {x.shape[1:]} "
+                    f"({d} values)")
+            x = (x.reshape(len(x), d) @ pc.astype(x.dtype)).reshape(x.shape)
+        return x[0] if single else x
 
     def random_transform(self, x, seed=None):
         """One image x: (H, W, C) -> a randomly transformed copy (not standardized)."""
@@ -259,9 +406,10 @@ class ImageDataGenerator:
         return self._augment(batch, self._generator(seed))[0]
 
     def get_random_transform(self, img_shape, seed=None):
-        """Keras's parameter dict for one image of shape (H, W, C), as Python numbers."""
+        """Keras's parameter dict for one image of shape (H, W, C), as Python
+        numbers; 'channel_shift_intensity' and 'brightness' are None when off."""
         params = self._draw(1, img_shape[0], img_shape[1], self._generator(seed))
-        out = {k: float(backend.to_numpy(v)[0]) for k, v in params.items()}
+        out = {k: None if v is None else float(backend.to_numpy(v)[0]) for k, v in params.items()}
         out["flip_horizontal"] = bool(out["flip_horizontal"])
         out["flip_vertical"] = bool(out["flip_vertical"])
         return out
@@ -271,25 +419,27 @@ class ImageDataGenerator:
 
         Keys (missing ones mean no change): 'theta' (degrees), 'tx' (rows),
         'ty' (columns), 'shear' (in ``shear_units``), 'zx' (rows), 'zy'
-        (columns), 'flip_horizontal', 'flip_vertical'.
+        (columns), 'flip_horizontal', 'flip_vertical',
+        'channel_shift_intensity', 'brightness' (these two: None for none).
         """
         _check_images(x, "ImageDataGenerator.apply_transform", rank=3)
         x = backend.asarray(x)
         xp = backend.get_array_module(x)
         defaults = {"theta": 0.0, "tx": 0.0, "ty": 0.0, "shear": 0.0, "zx": 1.0, "zy": 1.0,
                     "flip_horizontal": False, "flip_vertical": False}
-        # Keras's dict also carries these two, None when unused; minidl has neither
-        unknown = {k for k, v in transform_parameters.items() if k not in defaults and not (
-            k in ("channel_shift_intensity", "brightness") and v is None)}
+        optional = ("channel_shift_intensity", "brightness")
+        unknown = set(transform_parameters) - set(defaults) - set(optional)
         if unknown:
             raise ValueError(
                 f"ImageDataGenerator.apply_transform: unsupported keys {sorted(unknown)}; "
-                f"expected some of {sorted(defaults)}")
+                f"expected some of {sorted(defaults) + list(optional)}")
         params = {k: xp.asarray([float(transform_parameters.get(k, v))], dtype=np.float64)
                   for k, v in defaults.items()}
+        for k in optional:
+            v = transform_parameters.get(k)
+            params[k] = None if v is None else xp.asarray([float(v)], dtype=np.float64)
         batch = x[None].astype(x.dtype if x.dtype.kind == "f" else backend.floatx())
-        m = self._matrices(params, x.shape[0], x.shape[1])
-        return transform_batch(batch, m, self.fill_mode, self.cval, self.interpolation_order)[0]
+        return self._apply(batch, params, warp=True)[0]
 
     # ------------------------------------------------------------ internals ---
 
@@ -299,6 +449,45 @@ class ImageDataGenerator:
             return backend.rng()
         return backend.array_module().random.default_rng(int(seed))
 
+    def _fitted(self, name, flag):
+        value = getattr(self, name)
+        if value is None:
+            raise RuntimeError(
+                f"ImageDataGenerator.standardize: {flag}=True needs statistics of the "
+                f"dataset; call datagen.fit(x_train) first")
+        return backend.asarray(value)
+
+    def _covariance(self, gram, flat_total, count, mean, std, pixels):
+        """(D, D) covariance of the flattened images as 1.1.2's fit sees them:
+        centred by the per-channel mean (when featurewise_center), divided by
+        std + 1e-6 (when featurewise_std_normalization, which zca_whitening
+        turns off unless set again by hand). Host float64 arrays."""
+        second = gram / count                   # E[x x^T]
+        m = np.tile(mean, pixels) if self.featurewise_center else np.zeros_like(flat_total)
+        mu = flat_total / count                 # E[x], per pixel and channel
+        sigma = second - np.outer(mu, m) - np.outer(m, mu) + np.outer(m, m)
+        if self.featurewise_std_normalization:
+            a = 1.0 / (np.tile(std, pixels) + _STD_FUZZ)
+            sigma *= np.outer(a, a)
+        return sigma
+
+    def _preprocess(self, x):
+        """preprocessing_function on each image of x: (N, H, W, C), as Keras calls it."""
+        xp = backend.get_array_module(x)
+        out = []
+        for img in x:  # a user function of one image: one call per image
+            result = backend.asarray(self.preprocessing_function(img))
+            if result.shape != img.shape:
+                raise ValueError(
+                    f"ImageDataGenerator: preprocessing_function must return an image of the "
+                    f"shape it receives, {img.shape}; it returned shape {result.shape}")
+            out.append(result.astype(x.dtype, copy=False))
+        return xp.stack(out)
+
+    def _transform_batch(self, x, g):
+        """x: (N, H, W, C) float on the device -> augmented, standardized batch."""
+        return self.standardize(self._augment(x, g))
+
     def _warps(self):
         return bool(self.rotation_range or self.width_shift_range or self.height_shift_range
                     or self.shear_range or self.zoom_range != (1.0, 1.0)
@@ -306,14 +495,26 @@ class ImageDataGenerator:
 
     def _augment(self, x, g):
         """x: (N, H, W, C) float on the device -> augmented copy (x itself if no-op)."""
-        if not self._warps():
+        warp = self._warps()
+        if not (warp or self.channel_shift_range or self.brightness_range is not None):
             return x
         params = self._draw(x.shape[0], x.shape[1], x.shape[2], g)
-        m = self._matrices(params, x.shape[1], x.shape[2])
-        return transform_batch(x, m, self.fill_mode, self.cval, self.interpolation_order)
+        return self._apply(x, params, warp)
+
+    def _apply(self, x, params, warp):
+        """Parameter arrays (N,) on a batch: warp and flips, channel shift, brightness."""
+        if warp:
+            m = self._matrices(params, x.shape[1], x.shape[2])
+            x = transform_batch(x, m, self.fill_mode, self.cval, self.interpolation_order)
+        if params["channel_shift_intensity"] is not None:
+            x = channel_shift_batch(x, params["channel_shift_intensity"])
+        if params["brightness"] is not None:
+            x = brightness_batch(x, params["brightness"])
+        return x
 
     def _draw(self, n, h, w, g):
-        """N random parameter sets at once: dict of (N,) float64 device arrays."""
+        """N random parameter sets at once: dict of (N,) float64 device arrays
+        (None for a channel shift or brightness that is off)."""
         xp = backend.array_module()
 
         def uniform(lo, hi):
@@ -334,7 +535,7 @@ class ImageDataGenerator:
         zero, one = xp.zeros(n, dtype=np.float64), xp.ones(n, dtype=np.float64)
         lo, hi = self.zoom_range
         zoom = (lo, hi) != (1.0, 1.0)
-        return {
+        params = {
             "theta": uniform(-self.rotation_range, self.rotation_range) if self.rotation_range else zero,
             "tx": shift(self.height_shift_range, h),
             "ty": shift(self.width_shift_range, w),
@@ -346,6 +547,11 @@ class ImageDataGenerator:
             "flip_vertical": (g.random(n, dtype=np.float64) < 0.5).astype(np.float64)
             if self.vertical_flip else zero,
         }
+        r = self.channel_shift_range  # drawn after the others: older seeds keep their streams
+        params["channel_shift_intensity"] = uniform(-r, r) if r else None
+        b = self.brightness_range
+        params["brightness"] = uniform(*b) if b is not None else None
+        return params
 
     def _matrices(self, p, h, w):
         """Parameter arrays (N,) -> (N, 3, 3) output->input maps, (row, col) order."""
@@ -367,85 +573,3 @@ class ImageDataGenerator:
         # cos(90 deg) comes out as 6e-17, not 0: snapping such entries (their
         # effect is < 1e-7 px) keeps quarter turns and flips exact
         return xp.where(xp.abs(m - xp.rint(m)) < 1e-9, xp.rint(m), m)
-
-
-class NumpyArrayIterator:
-    """Batches of (x, y) from arrays, augmented by an ImageDataGenerator; endless.
-
-    x: (N, H, W, C) images (uint8 stays uint8 on the device until batched);
-    y: (N, ...) labels or None. Each epoch visits every sample once in a
-    fresh random order (``shuffle``); the last batch of an epoch is partial;
-    ``len()`` is the number of batches per epoch. Yields (x_batch, y_batch),
-    or x_batch alone when y is None, as arrays of the active device.
-    """
-
-    def __init__(self, x, y, image_data_generator, batch_size=32, shuffle=True, seed=None):
-        _check_images(x, "ImageDataGenerator.flow")
-        if y is not None:
-            if not hasattr(y, "shape"):
-                y = np.asarray(y)
-            if len(y) != len(x):
-                raise ValueError(
-                    f"ImageDataGenerator.flow: x and y must have the same length, received "
-                    f"{len(x)} images and {len(y)} labels")
-        if not isinstance(batch_size, numbers.Integral) or isinstance(batch_size, bool) \
-                or batch_size <= 0:
-            raise ValueError(
-                f"ImageDataGenerator.flow: batch_size must be a positive int, received {batch_size!r}")
-        if seed is not None and not isinstance(seed, numbers.Integral):
-            raise TypeError(f"ImageDataGenerator.flow: seed must be an int or None, received {seed!r}")
-        self.x = backend.asarray(x)  # moved to the device once
-        self.y = None if y is None else backend.asarray(y)
-        self.image_data_generator = image_data_generator
-        self.n, self.batch_size, self.shuffle, self.seed = len(x), int(batch_size), bool(shuffle), seed
-        self.batch_index = 0
-        self.total_batches_seen = 0
-        self._rng = None if seed is None else image_data_generator._generator(seed)
-        self._index_array = None
-
-    def __len__(self):
-        return math.ceil(self.n / self.batch_size)
-
-    def __iter__(self):
-        return self
-
-    def __next__(self):
-        if self.batch_index == 0:
-            self._set_index_array()
-        start = self.batch_index * self.batch_size
-        index = self._index_array[start:start + self.batch_size]
-        self.batch_index = self.batch_index + 1 if start + self.batch_size < self.n else 0
-        self.total_batches_seen += 1
-        return self._batch(index)
-
-    def __getitem__(self, idx):
-        """Batch ``idx`` of the current epoch's order (Keras Sequence style)."""
-        if not 0 <= idx < len(self):
-            raise IndexError(f"NumpyArrayIterator: batch {idx} asked, there are {len(self)}")
-        if self._index_array is None:
-            self._set_index_array()
-        self.total_batches_seen += 1
-        return self._batch(self._index_array[idx * self.batch_size:(idx + 1) * self.batch_size])
-
-    def on_epoch_end(self):
-        self._set_index_array()
-
-    def reset(self):
-        self.batch_index = 0
-
-    def _generator(self):
-        # looked up per batch so that minidl.seed(n) after flow() still counts
-        return self._rng if self._rng is not None else backend.rng()
-
-    def _set_index_array(self):
-        xp = backend.get_array_module(self.x)
-        if self.shuffle:
-            self._index_array = xp.argsort(self._generator().random(self.n, dtype=np.float64))
-        else:
-            self._index_array = xp.arange(self.n)
-
-    def _batch(self, index):
-        gen = self.image_data_generator
-        xb = self.x[index].astype(backend.floatx())
-        xb = gen.standardize(gen._augment(xb, self._generator()))
-        return xb if self.y is None else (xb, self.y[index])
