@@ -30,6 +30,7 @@ version; the comments name it.
 import dataclasses
 import json
 import os
+import re
 import resource
 import time
 import warnings
@@ -796,6 +797,13 @@ def get_recipe(key):
 
 # ============================================================ running a recipe
 
+def _without_paths(note):
+    """A loader's message with absolute file paths reduced to the file's name:
+    results are committed, and the machine they ran on is nobody's business."""
+    return re.sub(r"(?<![\w.])/(?:[^\s/]+/)+([^\s/]+?)(?=[\s,;:]|\.(?:\s|$)|$)",
+                  r"\1 (in the data folder)", note)
+
+
 def load_recipe_data(recipe, limit=None, data_path=None):
     """The recipe's data, preprocessed as its study did.
 
@@ -819,7 +827,7 @@ def load_recipe_data(recipe, limit=None, data_path=None):
         parts["train"], parts["val"] = datasets.train_val_split(x, y, val_size=val_size,
                                                                 seed=seed)
     out = {"class_names": CLASS_NAMES[recipe.dataset], "x_val": None, "y_val": None,
-           "data_notes": [str(w.message) for w in caught]}
+           "data_notes": [_without_paths(str(w.message)) for w in caught]}
     for name, (xs, ys) in parts.items():
         if limit is not None and limit < len(xs):
             keep = np.sort(np.random.default_rng(0).choice(len(xs), limit, replace=False))

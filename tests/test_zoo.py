@@ -234,3 +234,15 @@ def test_a_run_records_where_its_data_came_from(tmp_path, tiny_cifar_jpeg_copy):
     table = Path(studies.write_readme(str(tmp_path))).read_text()
     assert "- **s002_simple_cnn**: data: cifar10.load_data: the official binary release " \
            "was not found; using the JPEG re-encoding" in table
+
+
+def test_committed_results_name_no_path_of_the_machine_they_ran_on():
+    import pathlib
+    from minidl.zoo import _without_paths
+    assert _without_paths("the JPEG re-encoding /srv/data/cifar10-jpg.tar.gz. Its pixels") == \
+        "the JPEG re-encoding cifar10-jpg.tar.gz (in the data folder). Its pixels"
+    results = pathlib.Path(__file__).resolve().parent.parent / "results"
+    for f in list(results.glob("*.json")) + list(results.glob("*.md")):
+        text = f.read_text()
+        for root in ("/work/", "/root/", "/home/", "/tmp/"):
+            assert root not in text, f"{f.name} names a local path ({root}...)"
