@@ -92,7 +92,7 @@ def torch_model(model):
     mods = []
     last = model.layers[-1]
     for layer in model.layers:
-        shape = layer.input_shape
+        shape = layer._in_shape
         if isinstance(layer, L.Lambda):
             scale = float(np.asarray(layer.scale).reshape(-1)[0])
             offset = float(np.asarray(layer.offset).reshape(-1)[0])
@@ -302,7 +302,7 @@ def breakdown(key, device, args):
         K.synchronize()
         upd += (time.perf_counter() - t) * (rep > 0)
     rows = [{"layer": f"{layer.name} ({type(layer).__name__})",
-             "output": str((None,) + tuple(layer.output_shape)),
+             "output": str((None,) + tuple(layer._out_shape)),
              "forward_ms": fwd[i] / reps * 1e3, "backward_ms": bwd[i] / reps * 1e3}
             for i, layer in enumerate(model.layers)]
     return {"model": key, "batch_size": recipe.batch_size, "layers": rows,

@@ -80,6 +80,40 @@ class Sequential:
         if self._input_shape is not None:
             self.build()
 
+    def pop(self):
+        """Remove the last layer (Keras 2.2.4 Sequential.pop)."""
+        if not self.layers:
+            raise TypeError(f"{self.name}.pop: there are no layers in the model")
+        self.layers.pop()
+        self.built = False
+        if self.layers and self._input_shape is not None:
+            self.build()
+
+    def get_layer(self, name=None, index=None):
+        """A layer by its name or by its position in ``layers`` (Keras 2.2.4)."""
+        if index is not None:
+            if not -len(self.layers) <= index < len(self.layers):
+                raise ValueError(f"{self.name}.get_layer: index {index} is out of range for a "
+                                 f"model of {len(self.layers)} layers")
+            return self.layers[index]
+        for layer in self.layers:
+            if layer.name == name:
+                return layer
+        raise ValueError(f"{self.name}.get_layer: no layer named {name!r}; the layers are "
+                         f"{[layer.name for layer in self.layers]}")
+
+    @property
+    def weights(self):
+        return [w for layer in self.layers for w in layer.weights]
+
+    @property
+    def trainable_weights(self):
+        return [w for layer in self.layers for w in layer.trainable_weights]
+
+    @property
+    def non_trainable_weights(self):
+        return [w for layer in self.layers for w in layer.non_trainable_weights]
+
     def build(self, input_shape=None):
         """Build every layer from the per-sample input shape.
 
@@ -100,11 +134,11 @@ class Sequential:
         for layer in self.layers:
             if not layer.built:
                 layer.build(shape)
-            elif tuple(layer.input_shape) != tuple(shape):
+            elif tuple(layer._in_shape) != tuple(shape):
                 raise ValueError(
-                    f"{layer.name}: built for input (None, {', '.join(map(str, layer.input_shape))}) "
+                    f"{layer.name}: built for input (None, {', '.join(map(str, layer._in_shape))}) "
                     f"but receives (None, {', '.join(map(str, shape))})")
-            shape = layer.output_shape
+            shape = layer._out_shape
         # Below the first layer with weights nobody needs dL/dx: backprop skips it.
         self._input_grad_needed, needed = [], False
         for layer in self.layers:
@@ -124,7 +158,7 @@ class Sequential:
     @property
     def output_shape(self):
         self._require_built("output_shape")
-        return (None,) + tuple(self.layers[-1].output_shape)
+        return (None,) + tuple(self.layers[-1]._out_shape)
 
     def _require_built(self, what):
         if not self.built:
@@ -151,8 +185,8 @@ class Sequential:
     def _resolve_metrics(self):
         """'accuracy' depends on the loss and the output shape: resolve once both are known."""
         if self.loss is not None and self.built:
-            self.loss.check_output_shape(self.layers[-1].output_shape)
-            self.metrics = [metrics_mod.get(m, self.loss, self.layers[-1].output_shape)
+            self.loss.check_output_shape(self.layers[-1]._out_shape)
+            self.metrics = [metrics_mod.get(m, self.loss, self.layers[-1]._out_shape)
                             for m in self._metric_names]
 
     @property
@@ -279,7 +313,7 @@ class Sequential:
             if bad:
                 raise ValueError(f"{self.name}.{what}: x contains {bad} NaN or infinite value(s)")
         if y is not None:
-            y = self.loss.prepare_targets(K.asarray(y), self.layers[-1].output_shape,
+            y = self.loss.prepare_targets(K.asarray(y), self.layers[-1]._out_shape,
                                           check_values=check_values)
         return x, y
 
@@ -579,11 +613,11 @@ class Sequential:
     def set_weights(self, weights):
         self._require_built("set_weights")
         weights = list(weights)
-        expected = sum(len(layer.weights) for layer in self.layers)
+        expected = sum(len(layer.named_weights) for layer in self.layers)
         if len(weights) != expected:
             raise ValueError(f"{self.name}.set_weights: expected {expected} arrays, received {len(weights)}")
         for layer in self.layers:
-            k = len(layer.weights)
+            k = len(layer.named_weights)
             layer.set_weights(weights[:k])
             weights = weights[k:]
 
@@ -615,7 +649,7 @@ class Sequential:
         row(["Layer (type)", "Output Shape", "Param #"])
         print_fn("=" * line_length)
         for i, layer in enumerate(self.layers):
-            shape = (None,) + tuple(layer.output_shape)
+            shape = (None,) + tuple(layer._out_shape)
             row([f"{layer.name} ({type(layer).__name__})", str(shape), layer.count_params()])
             print_fn(("=" if i == len(self.layers) - 1 else "_") * line_length)
         total = self.count_params()

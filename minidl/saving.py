@@ -89,7 +89,7 @@ def model_arrays(model, include_optimizer=True):
               "input_shape": list(model._input_shape), "compile": None}
     arrays = {}
     for i, layer in enumerate(model.layers):
-        for name, w in layer.weights.items():
+        for name, w in layer.named_weights.items():
             arrays[f"layer/{i}/{name}"] = K.to_numpy(w)
         for name, a in layer._extra_arrays().items():
             arrays[f"extra/{i}/{name}"] = np.asarray(a)
@@ -112,7 +112,7 @@ def save_weights(model, filepath, overwrite=True):
     model._require_built("save_weights")
     filepath = _check_target(filepath, overwrite, f"{model.name}.save_weights")
     arrays = {f"layer/{i}/{name}": K.to_numpy(w)
-              for i, layer in enumerate(model.layers) for name, w in layer.weights.items()}
+              for i, layer in enumerate(model.layers) for name, w in layer.named_weights.items()}
     arrays["__minidl__"] = _json_array({"format": FORMAT + "-weights", "version": VERSION})
     _write_atomic(filepath, arrays)
 
@@ -143,7 +143,7 @@ def _open(filepath, what):
 
 def _set_layer_weights(model, arrays, what, filepath):
     for i, layer in enumerate(model.layers):
-        names = list(layer.weights)
+        names = list(layer.named_weights)
         missing = [n for n in names if f"layer/{i}/{n}" not in arrays]
         if missing:
             raise ValueError(f"{what}: {filepath!r} has no weights {missing} for layer {i} ({layer.name})")

@@ -83,7 +83,7 @@ def test_layer_forward_and_gradients_match_keras(xp, path):
                 return  # inference BN keeps no cache for backward; its output is checked above
             layer.forward(x, training=True)  # same computation here, and it keeps the cache
         close(layer.backward(K.asarray(a["r"])), a["grad_x"], rtol, atol, "dL/dx")
-        names = [n for n in layer.weights if n in layer.params]
+        names = [n for n in layer.named_weights if n in layer.params]
         grads = _weights(a, "grad_w")
         assert len(grads) == len(names)
         for name, expected in zip(names, grads):
@@ -186,7 +186,7 @@ def test_small_model_matches_keras(xp, path):
         # grad_w{i} is indexed like get_weights(): the non-trainable statistics have none
         i = 0
         for layer in model.layers:
-            for name in layer.weights:
+            for name in layer.named_weights:
                 if name in layer.params:
                     close(layer.grads[name], a[f"grad_w{i}"], what=f"{layer.name}/{name}")
                 else:

@@ -198,3 +198,23 @@ def test_channels_first_is_refused_with_the_transpose_to_use():
     model = Sequential([Conv2D(2, 3, data_format=None, input_shape=(6, 6, 1)),
                         MaxPooling2D(data_format="channels_last"), Flatten(), Dense(1)])
     assert model.output_shape == (None, 1)
+
+
+# ------------------------------------------------------------------ layers as Keras shows them
+def test_layer_shapes_weights_and_lookup_read_as_in_keras():
+    model = Sequential([Conv2D(4, 3, input_shape=(8, 8, 1), name="features"),
+                        MaxPooling2D(), Flatten(), Dense(2, name="classifier")])
+    conv = model.get_layer("features")
+    assert conv is model.get_layer(index=0) is model.layers[0]
+    assert conv.input_shape == (None, 8, 8, 1) and conv.output_shape == (None, 6, 6, 4)
+    assert model.layers[2].output_shape == (None, 36)
+    assert [w.shape for w in conv.weights] == [(3, 3, 1, 4), (4,)]
+    assert len(model.weights) == 4 and len(model.trainable_weights) == 4
+    conv.trainable = False
+    assert len(model.trainable_weights) == 2 and len(model.non_trainable_weights) == 2
+    with pytest.raises(ValueError, match="no layer named 'head'"):
+        model.get_layer("head")
+    with pytest.raises(AttributeError, match="not been built"):
+        Dense(3).output_shape
+    model.pop()
+    assert model.output_shape == (None, 36) and len(model.layers) == 3

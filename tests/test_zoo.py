@@ -33,7 +33,7 @@ def test_model_matches_keras_layer_by_layer(key):
     assert model.count_params() == expected["total"]
     assert _trainable(model) == expected["trainable"]
     assert model.count_params() - _trainable(model) == expected["non_trainable"]
-    layers = [[type(layer).__name__, [None, *layer.output_shape], layer.count_params()]
+    layers = [[type(layer).__name__, list(layer.output_shape), layer.count_params()]
               for layer in model.layers]
     assert layers == expected["layers"]
 

@@ -51,8 +51,8 @@ class Layer:
         # declared by the user on a first layer, e.g. input_shape=(28, 28, 1)
         self.declared_input_shape = None if input_shape is None else _shape_tuple(
             input_shape, f"{type(self).__name__}: input_shape")
-        self.input_shape = None     # per sample, without the batch axis
-        self.output_shape = None
+        self._in_shape = None     # per sample, without the batch axis
+        self._out_shape = None
         self.built = False
         self.params = {}            # trainable weights, dL/dw in self.grads
         self.grads = {}
@@ -64,8 +64,8 @@ class Layer:
     # -------------------------------------------------------------- building
     def build(self, input_shape):
         """Create the weights for per-sample ``input_shape`` (no batch axis)."""
-        self.input_shape = tuple(input_shape)
-        self.output_shape = self.compute_output_shape(self.input_shape)
+        self._in_shape = tuple(input_shape)
+        self._out_shape = self.compute_output_shape(self._in_shape)
         self.built = True
 
     def compute_output_shape(self, input_shape):
@@ -88,9 +88,9 @@ class Layer:
         shape = tuple(x.shape[1:])
         if not self.built:
             self.build(shape)
-        elif shape != self.input_shape:
+        elif shape != self._in_shape:
             raise ValueError(
-                f"{self.name}: expected input of shape (batch, {', '.join(map(str, self.input_shape))})"
+                f"{self.name}: expected input of shape (batch, {', '.join(map(str, self._in_shape))})"
                 f", received {tuple(x.shape)}")
 
     # --------------------------------------------------------- forward/back
@@ -119,13 +119,50 @@ class Layer:
 
     # --------------------------------------------------------------- weights
     @property
-    def weights(self):
+    def named_weights(self):
         """All weights by name, trainable and not, in Keras order."""
         return {n: (self.params[n] if n in self.params else self.state[n]) for n in self._weight_order}
 
+    @property
+    def weights(self):
+        """Keras's ``layer.weights``: the weight arrays (live, on the device), in
+        get_weights() order."""
+        return list(self.named_weights.values())
+
+    @property
+    def trainable_weights(self):
+        """The weights the optimizer updates (none when ``trainable`` is False)."""
+        if not self.trainable:
+            return []
+        return [w for n, w in self.named_weights.items() if n in self.params]
+
+    @property
+    def non_trainable_weights(self):
+        if not self.trainable:
+            return self.weights
+        return [w for n, w in self.named_weights.items() if n not in self.params]
+
+    # Keras's layer.input_shape / output_shape include the batch axis, as None;
+    # the layers themselves work with the per-sample shapes _in_shape / _out_shape.
+    @property
+    def input_shape(self):
+        """(None, ...): the input's shape, batch axis first (Keras 2.2.4 Layer.input_shape)."""
+        if self._in_shape is None:
+            raise AttributeError(f"{self.name}: the layer has not been built yet, so it has no "
+                                 f"input_shape")
+        return (None,) + tuple(self._in_shape)
+
+    @property
+    def output_shape(self):
+        """(None, ...): the output's shape, batch axis first (Keras 2.2.4 Layer.output_shape)."""
+        if self._out_shape is None:
+            raise AttributeError(f"{self.name}: the layer has not been built yet, so it has no "
+                                 f"output_shape")
+        return (None,) + tuple(self._out_shape)
+
     def get_weights(self):
         """NumPy copies of the weights in Keras order (e.g. [kernel, bias])."""
-        return [K.to_numpy(w).copy() for w in self.weights.values()]
+        return [K.to_numpy(w).copy() for w in self.named_weights.values()]
 
     def set_weights(self, weights):
         names = self._weight_order
@@ -149,7 +186,7 @@ class Layer:
         pass
 
     def count_params(self):
-        return sum(int(w.size) for w in self.weights.values())
+        return sum(int(w.size) for w in self.named_weights.values())
 
     def count_trainable_params(self):
         return sum(int(w.size) for w in self.params.values()) if self.trainable else 0

@@ -26,4 +26,4 @@ class Flatten(Layer):
 
     def backward(self, grad_out, need_input_grad=True):
         """dL/dx = dL/dy reshaped back to the input's shape."""
-        return grad_out.reshape((grad_out.shape[0],) + tuple(self.input_shape))
+        return grad_out.reshape((grad_out.shape[0],) + tuple(self._in_shape))

@@ -90,11 +90,11 @@ class Reshape(Layer):
 
     def forward(self, x, training=False):
         self._check_input(x)
-        return x.reshape((x.shape[0],) + self.output_shape)
+        return x.reshape((x.shape[0],) + self._out_shape)
 
     def backward(self, grad_out, need_input_grad=True):
         """dL/dx = dL/dy reshaped back to the input's shape."""
-        return grad_out.reshape((grad_out.shape[0],) + self.input_shape)
+        return grad_out.reshape((grad_out.shape[0],) + self._in_shape)
 
     def get_config(self):
         return {**super().get_config(), "target_shape": list(self.target_shape)}
@@ -122,12 +122,12 @@ class ZeroPadding2D(Layer):
     def _inside(self):
         """The slices of the padded image that hold x."""
         (top, _), (left, _) = self.padding
-        h, w, _ = self.input_shape
+        h, w, _ = self._in_shape
         return (slice(None), slice(top, top + h), slice(left, left + w), slice(None))
 
     def forward(self, x, training=False):
         self._check_input(x)
-        y = K.get_array_module(x).zeros((x.shape[0],) + self.output_shape, dtype=x.dtype)
+        y = K.get_array_module(x).zeros((x.shape[0],) + self._out_shape, dtype=x.dtype)
         y[self._inside()] = x
         return y
 
@@ -161,7 +161,7 @@ class Cropping2D(Layer):
 
     def _kept(self):
         (top, _), (left, _) = self.cropping
-        h, w, _ = self.output_shape
+        h, w, _ = self._out_shape
         return (slice(None), slice(top, top + h), slice(left, left + w), slice(None))
 
     def forward(self, x, training=False):
@@ -171,7 +171,7 @@ class Cropping2D(Layer):
     def backward(self, grad_out, need_input_grad=True):
         """dL/dx = dL/dy where x was kept, 0 where it was cropped."""
         xp = K.get_array_module(grad_out)
-        grad_x = xp.zeros((grad_out.shape[0],) + self.input_shape, dtype=grad_out.dtype)
+        grad_x = xp.zeros((grad_out.shape[0],) + self._in_shape, dtype=grad_out.dtype)
         grad_x[self._kept()] = grad_out
         return grad_x
 
@@ -210,7 +210,7 @@ class UpSampling2D(Layer):
 
     def backward(self, grad_out, need_input_grad=True):
         """dL/dx = the sum of dL/dy over each pixel's block."""
-        n, h, w, c = (grad_out.shape[0],) + self.input_shape
+        n, h, w, c = (grad_out.shape[0],) + self._in_shape
         sh, sw = self.size
         return grad_out.reshape(n, h, sh, w, sw, c).sum(axis=(2, 4))
 
