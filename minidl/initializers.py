@@ -98,6 +98,59 @@ def _truncated_normal(rng, stddev, shape):
     return w
 
 
+class TruncatedNormal(Initializer):
+    """N(mean, stddev) redrawn beyond 2 stddev; defaults mean=0, stddev=0.05 as
+    Keras 2.2.4 initializers.py."""
+
+    def __init__(self, mean=0.0, stddev=0.05, seed=None):
+        self.mean, self.stddev, self.seed = float(mean), float(stddev), seed
+
+    def __call__(self, shape, dtype=None):
+        w = self.mean + _truncated_normal(self._rng(), self.stddev, shape)
+        return w.astype(dtype or K.floatx())
+
+    def get_config(self):
+        return {"mean": self.mean, "stddev": self.stddev, "seed": self.seed}
+
+
+class Orthogonal(Initializer):
+    """A random orthogonal matrix times ``gain`` (Keras 2.2.4 initializers.py):
+    the Q of the QR decomposition of a standard normal (rows, cols) matrix,
+    rows = prod(shape[:-1]), signs fixed by diag(R) so that Q is uniformly
+    distributed; reshaped to ``shape``."""
+
+    def __init__(self, gain=1.0, seed=None):
+        self.gain, self.seed = float(gain), seed
+
+    def __call__(self, shape, dtype=None):
+        rows, cols = int(np.prod(shape[:-1])), shape[-1]
+        a = self._rng().normal(0.0, 1.0, size=(max(rows, cols), min(rows, cols)))
+        q, r = np.linalg.qr(a)
+        q *= np.sign(np.diag(r))
+        if rows < cols:
+            q = q.T
+        return (self.gain * q[:rows, :cols]).reshape(shape).astype(dtype or K.floatx())
+
+    def get_config(self):
+        return {"gain": self.gain, "seed": self.seed}
+
+
+class Identity(Initializer):
+    """``gain`` times the identity, for 2-D square-or-not kernels (Keras 2.2.4)."""
+
+    def __init__(self, gain=1.0):
+        self.gain = float(gain)
+
+    def __call__(self, shape, dtype=None):
+        if len(shape) != 2:
+            raise ValueError(f"Identity: only 2-D weights can be identity matrices, received "
+                             f"shape {tuple(shape)}")
+        return (self.gain * np.eye(*shape)).astype(dtype or K.floatx())
+
+    def get_config(self):
+        return {"gain": self.gain}
+
+
 class VarianceScaling(Initializer):
     """Keras 2.2.4 VarianceScaling: variance ``scale / n`` with n a fan.
 
@@ -173,8 +226,10 @@ _BY_NAME = {
     "glorot_uniform": glorot_uniform, "glorot_normal": glorot_normal,
     "he_normal": he_normal, "he_uniform": he_uniform,
     "lecun_uniform": lecun_uniform, "lecun_normal": lecun_normal,
+    "truncated_normal": TruncatedNormal, "orthogonal": Orthogonal, "identity": Identity,
 }
-_CLASSES = {c.__name__: c for c in (Zeros, Ones, Constant, RandomNormal, RandomUniform, VarianceScaling)}
+_CLASSES = {c.__name__: c for c in (Zeros, Ones, Constant, RandomNormal, RandomUniform,
+                                     TruncatedNormal, Orthogonal, Identity, VarianceScaling)}
 
 
 def get(identifier):

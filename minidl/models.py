@@ -41,6 +41,7 @@ class Sequential:
         self.metrics = []
         self._metric_names = []
         self.stop_training = False
+        self._bad_targets = None   # device flag: a generator yielded targets the loss refuses
         self.history = None
         self.built = False
         self._input_shape = None  # per sample, without the batch axis
@@ -313,7 +314,12 @@ class Sequential:
             if bad:
                 raise ValueError(f"{self.name}.{what}: x contains {bad} NaN or infinite value(s)")
         if y is not None:
-            y = self.loss.prepare_targets(K.asarray(y), self.layers[-1]._out_shape,
+            y = K.asarray(y)
+            if not check_values:   # checked on the device; read with the loss (_Totals.check)
+                flag = self.loss.invalid_targets(y, self.layers[-1]._out_shape)
+                self._bad_targets = flag if self._bad_targets is None else (
+                    self._bad_targets | flag)
+            y = self.loss.prepare_targets(y, self.layers[-1]._out_shape,
                                           check_values=check_values)
         return x, y
 
@@ -729,6 +735,14 @@ class _Totals:
         self.check_now = xp is np
 
     def check(self):
+        bad_targets = self.model._bad_targets
+        if bad_targets is not None and bool(bad_targets):
+            self.model._bad_targets = None
+            raise ValueError(
+                f"{self.model.name}.{self.what}: the data yielded targets that "
+                f"{self.model.loss.name} cannot take (labels outside [0, "
+                f"{self.model.layers[-1]._out_shape[-1]}), non-integer labels, or NaN or "
+                f"infinite values)")
         if self.first_bad is not None:
             bad = int(self.first_bad)
             if bad >= 0:

@@ -158,3 +158,23 @@ def test_labels_from_a_generator_are_checked_on_the_cpu():
     gen = ((X[:5], np.array([0, 1, 2, 5, 1])) for _ in range(3))
     with pytest.raises(ValueError, match=r"labels must lie in \[0, 3\)"):
         classifier().fit(gen, steps_per_epoch=2, verbose=0)
+
+
+# ------------------------------------------------------------------ labels from a generator
+@pytest.mark.parametrize("labels", [[0, 1, 5, 2], [0, -1, 1, 2], [0.0, 1.5, 2.0, 1.0],
+                                    [0.0, float("nan"), 1.0, 2.0]],
+                         ids=["too_large", "negative", "non_integer", "nan"])
+def test_a_generator_with_bad_labels_stops_fit_on_every_backend(xp, labels):
+    """On a GPU the labels are checked on the device, and the flag is read with the
+    loss; CuPy's fancy indexing would otherwise train label 5 of 3 classes as class 2."""
+    x = xp.asarray(np.random.default_rng(0).standard_normal((4, 3)).astype("float32"))
+    y = xp.asarray(np.array(labels))
+
+    def batches():
+        while True:
+            yield x, y
+
+    model = Sequential([Dense(3, activation="softmax", input_shape=(3,))])
+    model.compile("sgd", "sparse_categorical_crossentropy")
+    with pytest.raises(ValueError, match=r"labels .*(\[0, 3\)|whole numbers)"):
+        model.fit(batches(), steps_per_epoch=2, epochs=1, verbose=0)

@@ -77,7 +77,9 @@ class BatchNormalization(Layer):
         return v.reshape(self._param_shape)
 
     def _gamma_beta(self, dtype):
-        xp = K.array_module()
+        """gamma and beta, or ones / zeros where scale / center is off (on the
+        weights' device: the layer's input lives there too)."""
+        xp = K.get_array_module(self.state["moving_mean"])
         c = self.state["moving_mean"].shape
         gamma = self.params["gamma"] if self.scale else xp.ones(c, dtype=dtype)
         beta = self.params["beta"] if self.center else xp.zeros(c, dtype=dtype)

@@ -48,6 +48,17 @@ class Loss:
         ``__call__`` expects; raises a ValueError naming the problem."""
         return y
 
+    def invalid_targets(self, y, output_shape):
+        """A 0-d device boolean: does ``y`` hold a value this loss cannot take?
+
+        Computed on the device without waiting for it, so that a generator's
+        batches on a GPU are checked without a host sync per batch (the model
+        reads the accumulated flag when it reads the loss)."""
+        xp = get_array_module(y)
+        if y.dtype.kind != "f":
+            return xp.zeros((), dtype=bool)
+        return ~xp.isfinite(y).all()
+
     def check_output_shape(self, output_shape):
         """minidl's losses average over samples of (N, K) outputs."""
         if len(tuple(output_shape)) != 1:

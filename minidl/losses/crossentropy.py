@@ -137,6 +137,15 @@ class SparseCategoricalCrossentropy(CategoricalCrossentropy):
     def _targets(self, y_true, y_pred):
         return _one_hot(y_true.reshape(-1), y_pred.shape[-1], y_pred.dtype)
 
+    def invalid_targets(self, y, output_shape):
+        """Labels outside [0, K), non-integer or not finite: on CuPy the one-hot's
+        fancy indexing would wrap label K into class 0, silently."""
+        xp = get_array_module(y)
+        bad = (y < 0) | (y >= output_shape[-1])
+        if y.dtype.kind == "f":
+            bad |= ~xp.isfinite(y) | (y != xp.floor(y))
+        return bad.any()
+
     def prepare_targets(self, y, output_shape, check_values=True):
         n = y.shape[0]
         if not (y.ndim == 1 or (y.ndim == 2 and y.shape[1] == 1)):
