@@ -227,6 +227,7 @@ _BY_NAME = {
     "he_normal": he_normal, "he_uniform": he_uniform,
     "lecun_uniform": lecun_uniform, "lecun_normal": lecun_normal,
     "truncated_normal": TruncatedNormal, "orthogonal": Orthogonal, "identity": Identity,
+    "variance_scaling": VarianceScaling,
 }
 _CLASSES = {c.__name__: c for c in (Zeros, Ones, Constant, RandomNormal, RandomUniform,
                                      TruncatedNormal, Orthogonal, Identity, VarianceScaling)}
