@@ -335,12 +335,18 @@ class Sequential:
             x = x.astype(K.floatx())
         return x, y
 
-    def _batches(self, data, steps, what):
-        """Batches from an array iterator (one epoch) or a generator (``steps`` of it)."""
+    def _batches(self, data, steps, what, shuffle=False):
+        """Batches from an array iterator (one epoch), a Sequence (``steps`` of its
+        batches, in a random order when ``shuffle``) or a generator (``steps`` of it)."""
         if isinstance(data, ArrayIterator):
             yield from data
             return
-        it = data if hasattr(data, "__next__") else iter(data)
+        if _is_sequence(data):
+            order = (K.to_numpy(K.permutation(len(data))) if shuffle
+                     else np.arange(len(data)))
+            it = (data[int(i)] for i in order)
+        else:
+            it = data if hasattr(data, "__next__") else iter(data)
         for _ in range(steps):
             try:
                 batch = next(it)
@@ -419,7 +425,7 @@ class Sequential:
             if verbose:
                 print(f"Epoch {epoch + 1}/{epochs}")
             cbs.on_epoch_begin(epoch, {})
-            batches = self._batches(train, steps_per_epoch, "fit")
+            batches = self._batches(train, steps_per_epoch, "fit", shuffle=bool(shuffle))
             try:
                 logs = self._run_epoch(batches, total, unit, verbose, epoch, cbs, val)
             except TrainingDivergedError:
@@ -428,6 +434,8 @@ class Sequential:
                 # Keras with TerminateOnNaN: training ends quietly and fit returns
                 self.stop_training = True
                 break
+            if _is_sequence(train):
+                train.on_epoch_end()
             cbs.on_epoch_end(epoch, logs)
             if self.stop_training:
                 break
@@ -683,6 +691,12 @@ class Sequential:
             model.add(deserialize(c, custom_objects))
         return model
 
+    def to_json(self, **kwargs):
+        """The architecture as a JSON string (Keras 2.2.4); ``model_from_json`` reads it."""
+        import json
+        return json.dumps({"class_name": "Sequential", "config": self.get_config(),
+                           "backend": "minidl"}, **kwargs)
+
     def save(self, filepath, include_optimizer=True, overwrite=True):
         """Architecture, weights and optimizer state in one .npz (JSON inside); atomic.
 
@@ -778,7 +792,14 @@ class _Totals:
 
 def _is_generator(x):
     return x is not None and not hasattr(x, "shape") and not isinstance(x, (list, tuple)) and (
-        hasattr(x, "__next__") or hasattr(x, "__iter__"))
+        hasattr(x, "__next__") or hasattr(x, "__iter__") or _is_sequence(x))
+
+
+def _is_sequence(data):
+    """A keras.utils.Sequence-like dataset: batches by index, not by next()."""
+    return (hasattr(data, "__getitem__") and hasattr(data, "__len__")
+            and not hasattr(data, "__next__") and not hasattr(data, "shape")
+            and not isinstance(data, (list, tuple, dict)))
 
 
 def _steps(gen, steps, name, where):
@@ -804,6 +825,16 @@ def _check_positive_int(value, name, where, allow_zero=False):
     if not ok:
         raise ValueError(f"{where}: {name} must be a {'non-negative' if allow_zero else 'positive'} "
                          f"int, received {value!r}")
+
+
+def model_from_json(json_string, custom_objects=None):
+    """A new, untrained model from ``model.to_json()`` (Keras 2.2.4)."""
+    import json
+    spec = json.loads(json_string)
+    if spec.get("class_name") not in ("Sequential", "Model"):
+        raise ValueError(f"model_from_json: minidl builds Sequential models, the JSON holds "
+                         f"{spec.get('class_name')!r}")
+    return Sequential.from_config(spec["config"], custom_objects=custom_objects)
 
 
 def load_model(filepath, custom_objects=None, compile=True):

@@ -218,3 +218,44 @@ def test_layer_shapes_weights_and_lookup_read_as_in_keras():
         Dense(3).output_shape
     model.pop()
     assert model.output_shape == (None, 36) and len(model.layers) == 3
+
+
+# ------------------------------------------------------------------ Sequence, JSON
+def test_fit_on_a_keras_sequence_visits_every_batch_once_per_epoch_and_reshuffles():
+    x, y = blobs(48)
+    seen, epochs_ended = [], []
+
+    class Batches(minidl.utils.Sequence):
+        def __len__(self):
+            return 3
+
+        def __getitem__(self, i):
+            seen.append(i)
+            return x[16 * i:16 * (i + 1)], y[16 * i:16 * (i + 1)]
+
+        def on_epoch_end(self):
+            epochs_ended.append(True)
+
+    model = Sequential([Dense(3, activation="softmax", input_shape=(4,))])
+    model.compile("adam", "sparse_categorical_crossentropy", metrics=["accuracy"])
+    minidl.seed(1)
+    history = model.fit(Batches(), epochs=4, verbose=0)
+    assert len(history.history["loss"]) == 4 and len(epochs_ended) == 4
+    per_epoch = [seen[3 * e:3 * e + 3] for e in range(4)]
+    assert all(sorted(order) == [0, 1, 2] for order in per_epoch)
+    assert len({tuple(order) for order in per_epoch}) > 1          # shuffled between epochs
+    seen.clear()
+    model.fit(Batches(), epochs=1, verbose=0, shuffle=False)
+    assert seen == [0, 1, 2]
+    assert len(model.evaluate(Batches(), verbose=0)) == 2
+
+
+def test_architecture_as_json_then_weights_like_the_keras_tutorials(tmp_path):
+    from minidl.models import model_from_json
+    model = Sequential([Dense(5, activation="relu", input_shape=(4,)), Dense(3, activation="softmax")])
+    (tmp_path / "model.json").write_text(model.to_json())
+    model.save_weights(tmp_path / "model.npz")
+    again = model_from_json((tmp_path / "model.json").read_text())
+    again.load_weights(tmp_path / "model.npz")
+    x = np.ones((2, 4), np.float32)
+    np.testing.assert_array_equal(again.predict(x), model.predict(x))
