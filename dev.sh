@@ -4,6 +4,9 @@
 #   ./dev.sh run [args]    virtual env + install, then python examples/fashion_cnn.py [args]
 #   ./dev.sh test [args]   virtual env + install with test extras, then pytest [args]
 #   ./dev.sh bench [args]  the speed benchmark (benchmarks/bench_models.py)
+#   ./dev.sh lessons       run every lesson in lessons/ as a script (also run by the tests)
+#   ./dev.sh gpu-check [args]  the GPU check (benchmarks/gpu_check.sh, 8 minutes): with the
+#                          machine's own Python (PYTHON), CuPy and PyTorch; installs nothing
 #
 # The environment lives in .venv (MINIDL_VENV overrides); PYTHON picks the interpreter.
 set -euo pipefail
@@ -28,5 +31,11 @@ case "$task" in
     run)   setup images; exec "$venv/bin/python" examples/fashion_cnn.py "$@" ;;
     test)  setup dev;    exec "$venv/bin/python" -m pytest -q "$@" ;;
     bench) setup dev;    exec "$venv/bin/python" benchmarks/bench_models.py "$@" ;;
-    *) echo "usage: ./dev.sh run|test|bench [args]" >&2; exit 2 ;;
+    gpu-check) exec bash benchmarks/gpu_check.sh "$@" ;;
+    lessons) setup dev
+        for lesson in lessons/[0-9]*.py; do
+            echo "== $lesson"
+            MPLBACKEND=Agg "$venv/bin/python" "$lesson" || { echo "dev.sh: $lesson failed" >&2; exit 1; }
+        done ;;
+    *) echo "usage: ./dev.sh run|test|bench|lessons|gpu-check [args]" >&2; exit 2 ;;
 esac

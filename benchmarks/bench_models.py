@@ -209,6 +209,11 @@ def worker_torch(key, device, args):
     torch.manual_seed(0)
     torch.set_num_threads(args.threads)
     dev = torch.device("cuda" if device == "gpu" else "cpu")
+    if device == "gpu":
+        # Plain FP32 on both sides: cuDNN convolutions would otherwise use TF32 tensor
+        # cores (PyTorch's default), which CuPy's matrix products do not.
+        torch.backends.cudnn.allow_tf32 = False
+        torch.backends.cuda.matmul.allow_tf32 = False
     recipe = zoo.get_recipe(key)
     mmodel = recipe.build_model()
     shape = _input_shape(recipe)
@@ -354,6 +359,14 @@ def _machine(args):
         K.set_device("gpu")
         info["gpu"] = K.gpu_name()
         info["cupy"] = K.array_library_version()
+        cupy = K.array_module()
+        info["cuda_runtime"] = cupy.cuda.runtime.runtimeGetVersion()
+        info["cuda_driver"] = cupy.cuda.runtime.driverGetVersion()
+        if info["torch"]:
+            import torch
+            info["torch_cuda"] = torch.version.cuda
+            info["cudnn"] = torch.backends.cudnn.version()
+            info["torch_tf32"] = False  # worker_torch turns TF32 off: FP32 against FP32
     return info
 
 
@@ -362,10 +375,17 @@ def _mb(b):
 
 
 def markdown(results, machine):
+    gpu = ""
+    if machine.get("gpu"):
+        gpu = f" {machine.get('cupy')}, CUDA runtime {machine.get('cuda_runtime')}"
+        if machine.get("cudnn"):
+            gpu += f"; PyTorch's cuDNN {machine['cudnn']} with TF32 off (FP32 on both sides)"
+        gpu += "; every timed step waits for the GPU to finish."
     lines = [f"# Training-step benchmark ({machine['device'].upper()})", "",
              f"Machine: {machine.get('gpu') or machine.get('cpu')}, {machine['threads']} threads; "
              f"Python {machine['python']}, NumPy {machine['numpy']}, numba {machine['numba']}, "
-             f"PyTorch {machine.get('torch')}; load average at start {machine['load_average'][0]:.2f}.",
+             f"PyTorch {machine.get('torch')}; load average at start "
+             f"{machine['load_average'][0]:.2f}.{gpu}",
              "", "Command: `python benchmarks/bench_models.py " + " ".join(machine["argv"]) + "`", "",
              "| model | batch | minidl ms/step | PyTorch ms/step | ratio | minidl infer img/s | "
              "PyTorch infer img/s | minidl peak MB | PyTorch peak MB | memory ratio |",

@@ -125,7 +125,7 @@ def check_loss(loss, y_true, y_pred, eps=EPS):
         y_pred = _as_float64(y_pred)
         y_true = K.asarray(y_true)
         analytic = loss.gradient(y_true, y_pred)
-        numeric = numerical_gradient(lambda: float(loss(y_true, y_pred).mean()), y_pred, eps)
+        numeric = numerical_gradient(lambda: float(loss.per_sample(y_true, y_pred).mean()), y_pred, eps)
         return {"y_pred": relative_error(analytic, numeric)}
 
 

@@ -70,7 +70,7 @@ def _loss_sum(loss):
         if y_true.ndim < y_pred.ndim:  # integer labels: compared with every unit, as Keras
             xp = get_array_module(y_pred)
             y_true = xp.broadcast_to(y_true.reshape(-1, 1).astype(y_pred.dtype), y_pred.shape)
-        return loss(y_true, y_pred).sum()
+        return loss.per_sample(y_true, y_pred).sum()
     fn.__name__ = loss.name
     return fn
 

@@ -230,7 +230,7 @@ class Sequential:
         """(mean loss + weight penalties, y_pred, z) of a batch; from the logits
         when there are some."""
         y_pred, z = self._forward(x, training)
-        per_sample = self.loss(y, y_pred) if z is None else self.loss.from_logits(y, z)
+        per_sample = self.loss.per_sample(y, y_pred) if z is None else self.loss.from_logits(y, z)
         loss = per_sample.mean()
         for layer in self.layers:  # Keras adds regularization to the loss it reports
             for name, reg in layer.regularizers.items():

@@ -1,4 +1,5 @@
-"""Pictures of training: learning curves, a confusion matrix, predictions.
+"""Pictures of training: learning curves, a confusion matrix, predictions
+(and, from plotting_inside.py, pictures of a network's inside).
 
 Every function draws on its own ``matplotlib.figure.Figure`` with the Agg
 canvas and writes a PNG, so it works without a display and never switches
@@ -193,3 +194,11 @@ def plot_predictions(images, y_true, y_pred, class_names, path, n=25, title=None
     fig.suptitle(title or f"predicted (true): {errors} of {n} wrong, in red")
     fig.tight_layout()
     return _save(fig, path)
+
+
+# Pictures of a network's inside (filters, feature maps, gradient statistics,
+# histograms, optimizer paths, im2col) live in plotting_inside.py; imported last,
+# as that module builds on _figure and _save above.
+from .plotting_inside import (plot_activation_histograms, plot_conv_filters,  # noqa: E402,F401
+                              plot_feature_maps, plot_gradient_stats, plot_im2col,  # noqa: F401
+                              plot_optimizer_paths, plot_weight_histograms)  # noqa: F401

@@ -1,15 +1,77 @@
 """Shared fixtures: the backends to run on, and where real data lives.
 
 Every backend test runs on NumPy, and on CuPy when a GPU is visible (it is
-skipped with the reason otherwise). Real-data tests read the datasets from
+skipped with the reason otherwise). Without a GPU, ``MINIDL_CUPY_STANDIN=1``
+(or ``pytest --cupy-standin``; CI sets it) runs the CuPy half on the strict
+CuPy stand-in of ``tests/cupy_standin``, installed here as ``cupy`` before
+minidl's backend looks for CuPy. Real-data tests read the datasets from
 ``MINIDL_DATA`` (CI points it at ../shared/data) and are skipped without it.
 """
 import os
+import sys
 
 import numpy as np
 import pytest
 
-from minidl import backend as K
+_STANDIN_ENV = "MINIDL_CUPY_STANDIN"
+
+
+def _install_cupy_standin():
+    """Put the CuPy stand-in into sys.modules as ``cupy`` (tests/cupy_standin)."""
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    import cupy_standin
+    cupy_standin.install()
+
+
+if os.environ.get(_STANDIN_ENV, "").strip() not in ("", "0"):
+    _install_cupy_standin()
+
+from minidl import backend as K  # noqa: E402
+
+
+def pytest_addoption(parser):
+    parser.addoption("--cupy-standin", action="store_true",
+                     help="run the CuPy tests on the strict CuPy stand-in (tests/cupy_standin) "
+                          f"instead of a GPU; same as {_STANDIN_ENV}=1")
+
+
+def pytest_configure(config):
+    if config.getoption("--cupy-standin") and "cupy_standin" not in sys.modules:
+        os.environ[_STANDIN_ENV] = "1"
+        _install_cupy_standin()
+
+
+def cupy_standin_active():
+    """True when the CuPy tests run on the stand-in (no real GPU behind ``cupy``)."""
+    mod = sys.modules.get("cupy_standin")
+    return mod is not None and mod.installed()
+
+
+def python_argv(*args):
+    """The command that runs ``python *args`` (a script, or ``-m module``) in a child
+    process the way this session runs: with the CuPy stand-in installed first when
+    it is on, so that a child told MINIDL_DEVICE=gpu finds its "GPU"."""
+    if not cupy_standin_active():
+        return [sys.executable, *args]
+    boot = ("import runpy, sys; sys.path.insert(0, %r); import cupy_standin; "
+            "cupy_standin.install(); args = sys.argv[1:]; "
+            "sys.argv = args[1:] if args[0] == '-m' else args; "
+            "runpy.run_module(args[1], run_name='__main__', alter_sys=True) if args[0] == '-m' "
+            "else runpy.run_path(args[0], run_name='__main__')"
+            % os.path.dirname(os.path.abspath(__file__)))
+    return [sys.executable, "-c", boot, *args]
+
+
+DEVICES = ["cpu", "gpu"]
+
+
+@pytest.fixture(params=DEVICES)
+def child_device(request):
+    """A device for a child process: 'cpu', and 'gpu' where a GPU or the stand-in is."""
+    if request.param == "gpu" and not K.gpu_available():
+        pytest.skip("GPU: no GPU visible (CuPy missing or no CUDA device)")
+    return request.param
+
 
 BACKENDS = ["numpy", "cupy"]
 

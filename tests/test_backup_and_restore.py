@@ -6,7 +6,8 @@ flow whose passes do not line up with fit's epochs, with EarlyStopping,
 ReduceLROnPlateau and a CSVLogger that all carry state from epoch to epoch.
 Run as a subprocess, it is killed with SIGKILL in the middle of an epoch, then
 run again: the weights, the History and the CSV log must be bit for bit those
-of a run that was never interrupted.
+of a run that was never interrupted. On the CPU, and on the GPU (or the CuPy
+stand-in that takes its place in CI).
 """
 import json
 import os
@@ -17,6 +18,8 @@ import sys
 
 import numpy as np
 import pytest
+
+from conftest import python_argv
 
 PROGRAM = r'''
 import json, os, signal, sys
@@ -61,14 +64,15 @@ with open(os.path.join(out, "history.json"), "w") as f:
 '''
 
 
-def run(out, kill_at=None):
+def run(out, device, kill_at=None):
     out.mkdir(exist_ok=True)
     script = out.parent / "program.py"
     script.write_text(PROGRAM)
     env = {k: v for k, v in os.environ.items() if k != "KILL_AT"}
+    env["MINIDL_DEVICE"] = device
     if kill_at:
         env["KILL_AT"] = kill_at
-    return subprocess.run([sys.executable, str(script), str(out)], env=env,
+    return subprocess.run(python_argv(str(script), str(out)), env=env,
                           capture_output=True, text=True, timeout=300)
 
 
@@ -78,10 +82,11 @@ def results(out):
             json.loads((out / "history.json").read_text()), (out / "log.csv").read_text())
 
 
-@pytest.fixture(scope="module")
-def uninterrupted(tmp_path_factory):
-    out = tmp_path_factory.mktemp("uninterrupted") / "run"
-    done = run(out)
+@pytest.fixture
+def uninterrupted(tmp_path_factory, child_device):
+    """The reference: the same program run through without a kill, on the same device."""
+    out = tmp_path_factory.mktemp(f"uninterrupted_{child_device}") / "run"
+    done = run(out, child_device)
     assert done.returncode == 0, done.stderr
     return results(out)
 
@@ -94,34 +99,36 @@ def assert_same_run(resumed, reference):
     assert resumed[2] == reference[2]                        # the CSV log, row for row
 
 
-def test_a_run_killed_mid_epoch_resumes_to_the_same_weights_and_history(tmp_path, uninterrupted):
+def test_a_run_killed_mid_epoch_resumes_to_the_same_weights_and_history(
+        tmp_path, child_device, uninterrupted):
     out = tmp_path / "run"
-    killed = run(out, kill_at="3:1")                          # SIGKILL in epoch 4's 2nd batch
+    killed = run(out, child_device, kill_at="3:1")            # SIGKILL in epoch 4's 2nd batch
     assert killed.returncode == -signal.SIGKILL
     assert not (out / "weights.npz").exists()
-    resumed = run(out)
+    resumed = run(out, child_device)
     assert resumed.returncode == 0, resumed.stderr
     assert json.loads((out / "history.json").read_text())["resumed_from"] == 3
     assert_same_run(results(out), uninterrupted)
 
 
-def test_a_truncated_backup_is_detected_and_the_previous_one_used(tmp_path, uninterrupted):
+def test_a_truncated_backup_is_detected_and_the_previous_one_used(
+        tmp_path, child_device, uninterrupted):
     out = tmp_path / "run"
-    assert run(out, kill_at="4:0").returncode == -signal.SIGKILL
+    assert run(out, child_device, kill_at="4:0").returncode == -signal.SIGKILL
     latest = out / "backup" / "backup.npz"
     data = latest.read_bytes()
     latest.write_bytes(data[:len(data) // 2])                # as if cut off mid-write
-    resumed = run(out)
+    resumed = run(out, child_device)
     assert resumed.returncode == 0, resumed.stderr
     assert "trying the backup before it" in resumed.stderr
     assert json.loads((out / "history.json").read_text())["resumed_from"] == 3
     assert_same_run(results(out), uninterrupted)
 
 
-def test_a_finished_run_started_again_trains_no_further(tmp_path, uninterrupted):
+def test_a_finished_run_started_again_trains_no_further(tmp_path, child_device, uninterrupted):
     out = tmp_path / "run"
-    assert run(out).returncode == 0
-    again = run(out)
+    assert run(out, child_device).returncode == 0
+    again = run(out, child_device)
     assert again.returncode == 0, again.stderr
     assert json.loads((out / "history.json").read_text())["resumed_from"] == 6
     assert_same_run(results(out), uninterrupted)

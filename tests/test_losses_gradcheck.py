@@ -218,12 +218,12 @@ def test_from_logits_objects_equal_the_loss_of_the_activation(xp):
     z = 2 * _rng(6).standard_normal((5, 4))
     t = np.eye(4)[[0, 3, 1, 2, 2]]
     np.testing.assert_allclose(
-        _np(losses.CategoricalCrossentropy(from_logits=True)(K.asarray(t), K.asarray(z))),
+        _np(losses.CategoricalCrossentropy(from_logits=True).per_sample(K.asarray(t), K.asarray(z))),
         _np(losses.categorical_crossentropy(K.asarray(t), softmax.forward(K.asarray(z)))),
         rtol=1e-10)
     sig = 1 / (1 + np.exp(-z))
     np.testing.assert_allclose(
-        _np(losses.BinaryCrossentropy(from_logits=True)(K.asarray(t), K.asarray(z))),
+        _np(losses.BinaryCrossentropy(from_logits=True).per_sample(K.asarray(t), K.asarray(z))),
         _np(losses.binary_crossentropy(K.asarray(t), K.asarray(sig))), rtol=1e-10)
     assert losses.CategoricalCrossentropy(from_logits=True).fuses_with is None  # no softmax to fuse
 
@@ -325,3 +325,17 @@ def test_every_loss_name_trains_in_compile(name):
     for _ in range(3):
         model.train_on_batch(x, y_true)
     assert np.isfinite(before) and model.evaluate(x, y_true, verbose=0) < before
+
+
+def test_keras_2_functions_give_per_sample_values_and_tf_keras_objects_their_mean(xp):
+    """losses.categorical_crossentropy(t, p) is Keras 2's function: one value per
+    sample. losses.CategoricalCrossentropy()(t, p) is tf.keras's object: the
+    batch mean. Either takes NumPy targets beside predictions on the device."""
+    t, p = np.eye(3)[[0, 2, 1]], _probs(3, 3)
+    per_sample = losses.categorical_crossentropy(t, K.asarray(p))
+    assert _np(per_sample).shape == (3,)
+    mean = losses.CategoricalCrossentropy()(t, K.asarray(p))
+    assert _np(mean).shape == () and float(mean) == pytest.approx(float(_np(per_sample).mean()))
+    labels = np.array([0, 2, 1])
+    assert float(losses.SparseCategoricalCrossentropy()(labels, K.asarray(p))) == \
+        pytest.approx(float(mean))

@@ -8,6 +8,7 @@ Keras's arguments and defaults, one file per kind:
     stopping.py       EarlyStopping, TerminateOnNaN
     learning_rate.py  LearningRateScheduler, ReduceLROnPlateau
     checkpoint.py     ModelCheckpoint; tf.keras's BackupAndRestore (resumable runs)
+    gradient_stats.py GradientStats: per-layer gradient and weight norms (minidl's own)
 
 TensorBoard raises an error naming it when constructed: minidl writes no
 TensorFlow event files.
@@ -28,6 +29,7 @@ asks ``fit`` for that (see the class).
 """
 from .base import Callback, CallbackList, History, LambdaCallback, TensorBoard, wants_batch_logs
 from .checkpoint import BackupAndRestore, ModelCheckpoint
+from .gradient_stats import GradientStats
 from .learning_rate import LearningRateScheduler, ReduceLROnPlateau
 from .loggers import BaseLogger, CSVLogger, ProgbarLogger, RemoteMonitor
 from .stopping import EarlyStopping, TerminateOnNaN
@@ -35,7 +37,7 @@ from .stopping import EarlyStopping, TerminateOnNaN
 _PUBLIC = ("Callback", "History", "BaseLogger", "TerminateOnNaN", "ProgbarLogger",
            "ModelCheckpoint", "EarlyStopping", "RemoteMonitor", "LearningRateScheduler",
            "ReduceLROnPlateau", "CSVLogger", "LambdaCallback", "CallbackList",
-           "BackupAndRestore")
+           "BackupAndRestore", "GradientStats")
 __all__ = list(_PUBLIC)
 
 

@@ -3,9 +3,10 @@
 Every loss is an object, usable as Keras 2's loss functions are,
 ``minidl.losses.hinge(y_true, y_pred)`` -> (N,) per-sample values, by name
 in ``compile(loss='hinge')``, and, with tf.keras 2.x's classes and
-arguments, as ``minidl.losses.CategoricalCrossentropy(from_logits=True)``.
-The model trains on the mean of the per-sample values; ``loss.gradient(
-y_true, y_pred)`` is d mean / d y_pred (see base.py for the interface).
+arguments, as ``minidl.losses.CategoricalCrossentropy(from_logits=True)``,
+whose call returns the batch mean as tf.keras's does. The model trains on the
+mean of ``loss.per_sample(y_true, y_pred)``; ``loss.gradient(y_true, y_pred)``
+is d mean / d y_pred (see base.py for the interface).
 
     crossentropy.py   categorical, sparse categorical and binary cross-entropy
     regression.py     mse, mae, mape, msle, logcosh, cosine_proximity
@@ -22,20 +23,20 @@ from .probabilistic import KLDivergence, Poisson
 from .regression import (CosineSimilarity, LogCosh, MeanAbsoluteError, MeanAbsolutePercentageError,
                          MeanSquaredError, MeanSquaredLogarithmicError)
 
-categorical_crossentropy = CategoricalCrossentropy()
-sparse_categorical_crossentropy = SparseCategoricalCrossentropy()
-binary_crossentropy = BinaryCrossentropy()
-mean_squared_error = mse = MSE = MeanSquaredError()
-mean_absolute_error = mae = MAE = MeanAbsoluteError()
-mean_absolute_percentage_error = mape = MAPE = MeanAbsolutePercentageError()
-mean_squared_logarithmic_error = msle = MSLE = MeanSquaredLogarithmicError()
-logcosh = log_cosh = LogCosh()
-hinge = Hinge()
-squared_hinge = SquaredHinge()
-categorical_hinge = CategoricalHinge()
-kullback_leibler_divergence = kld = KLD = kl_divergence = KLDivergence()
-poisson = Poisson()
-cosine_proximity = cosine = cosine_similarity = CosineSimilarity()
+categorical_crossentropy = CategoricalCrossentropy()._as_function()
+sparse_categorical_crossentropy = SparseCategoricalCrossentropy()._as_function()
+binary_crossentropy = BinaryCrossentropy()._as_function()
+mean_squared_error = mse = MSE = MeanSquaredError()._as_function()
+mean_absolute_error = mae = MAE = MeanAbsoluteError()._as_function()
+mean_absolute_percentage_error = mape = MAPE = MeanAbsolutePercentageError()._as_function()
+mean_squared_logarithmic_error = msle = MSLE = MeanSquaredLogarithmicError()._as_function()
+logcosh = log_cosh = LogCosh()._as_function()
+hinge = Hinge()._as_function()
+squared_hinge = SquaredHinge()._as_function()
+categorical_hinge = CategoricalHinge()._as_function()
+kullback_leibler_divergence = kld = KLD = kl_divergence = KLDivergence()._as_function()
+poisson = Poisson()._as_function()
+cosine_proximity = cosine = cosine_similarity = CosineSimilarity()._as_function()
 
 _BY_NAME = {
     "categorical_crossentropy": categorical_crossentropy,
@@ -80,7 +81,7 @@ def get(identifier):
         raise ValueError(
             f"loss: {getattr(identifier, '__name__', identifier)!r} is a plain function; minidl "
             f"has no automatic differentiation, so a custom loss must be a subclass of "
-            f"minidl.losses.Loss with __call__(y_true, y_pred) -> per-sample values (N,) and "
+            f"minidl.losses.Loss with per_sample(y_true, y_pred) -> per-sample values (N,) and "
             f"gradient(y_true, y_pred) -> d mean / d y_pred")
     raise ValueError(f"loss: unknown loss {identifier!r}; valid names are {sorted(_BY_NAME)}")
 

@@ -1,7 +1,9 @@
 """The interface every minidl loss implements, and the target checks they share.
 
-A loss ``L`` is called as Keras's loss functions are, ``L(y_true, y_pred)``
--> (N,) per-sample values; the model trains on their mean, and
+A loss ``L`` gives per-sample values, ``L.per_sample(y_true, y_pred)`` -> (N,)
+(and called, ``L(y_true, y_pred)``, what Keras gives: those values for the
+Keras 2 functions, their mean for a tf.keras loss object); the model trains
+on their mean, and
 ``L.gradient(y_true, y_pred)`` is d mean / d y_pred, shaped like y_pred.
 A loss that ends in the same nonlinearity as the model's output layer
 (``fuses_with = 'softmax'`` or ``'sigmoid'``) also has ``from_logits(y_true,
@@ -9,8 +11,10 @@ z)`` and ``gradient_logits(y_true, probs)``: the model then hands it the
 logits z, for a value and gradient that stay finite for any z.
 
 Custom losses: minidl has no automatic differentiation, so a custom loss is
-a subclass of ``Loss`` with both ``__call__`` and ``gradient``.
+a subclass of ``Loss`` with both ``per_sample`` and ``gradient``.
 """
+import numpy as np
+
 from .. import backend as K
 from ..backend import get_array_module
 
@@ -33,8 +37,29 @@ class Loss:
         if name is not None:
             self.name = str(name)
 
+    #: False for the Keras 2 functions (minidl.losses.hinge, ...): called, they
+    #: return per-sample values; a tf.keras loss object returns their mean
+    _reduce = True
+
     def __call__(self, y_true, y_pred):
+        """Keras's call: per-sample values (N,) for the Keras 2 functions
+        (``losses.categorical_crossentropy(y_true, y_pred)``), their mean for a
+        tf.keras loss object (``losses.CategoricalCrossentropy()(y_true, y_pred)``).
+        y_true may be a NumPy array while y_pred lives on the GPU, as in Keras."""
+        xp = get_array_module(y_pred)
+        if get_array_module(y_true) is not xp:
+            y_true = K.asarray(y_true) if xp is not np else K.to_numpy(y_true)
+        values = self.per_sample(y_true, y_pred)
+        return values.mean() if self._reduce else values
+
+    def per_sample(self, y_true, y_pred):
+        """The loss of each sample, (N,) (what the model averages)."""
         raise NotImplementedError
+
+    def _as_function(self):
+        """This loss as a Keras 2 function: called, it returns per-sample values."""
+        self._reduce = False
+        return self
 
     def gradient(self, y_true, y_pred):
         raise NotImplementedError
@@ -124,7 +149,7 @@ class MeanOverLastAxis(Loss):
     def _slopes(self, t, p):
         raise NotImplementedError
 
-    def __call__(self, y_true, y_pred):
+    def per_sample(self, y_true, y_pred):
         check_same_shape(self, y_true, y_pred)
         return self._terms(y_true, y_pred).mean(axis=-1)
 

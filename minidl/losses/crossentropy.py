@@ -67,7 +67,7 @@ class CategoricalCrossentropy(Loss):
         s = self.label_smoothing  # tf.keras 2.x losses.py categorical_crossentropy
         return y_true * (1.0 - s) + s / y_pred.shape[-1]
 
-    def __call__(self, y_true, y_pred):
+    def per_sample(self, y_true, y_pred):
         if self._logits_in:
             return self.from_logits(y_true, y_pred)
         xp = get_array_module(y_pred)
@@ -191,7 +191,7 @@ class BinaryCrossentropy(Loss):
         s = self.label_smoothing  # tf.keras 2.x losses.py binary_crossentropy
         return y_true * (1.0 - s) + 0.5 * s if s else y_true
 
-    def __call__(self, y_true, y_pred):
+    def per_sample(self, y_true, y_pred):
         check_same_shape(self, y_true, y_pred)
         if self._logits_in:
             return self.from_logits(y_true, y_pred)

@@ -41,7 +41,7 @@ class CategoricalHinge(Loss):
     """max(0, neg - pos + 1) per sample, pos = sum_k t_k p_k, neg = max_k (1 - t_k) p_k."""
     name = "categorical_hinge"
 
-    def __call__(self, y_true, y_pred):
+    def per_sample(self, y_true, y_pred):
         check_same_shape(self, y_true, y_pred)
         xp = get_array_module(y_pred)
         pos = (y_true * y_pred).sum(axis=-1)

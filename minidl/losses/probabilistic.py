@@ -14,7 +14,7 @@ class KLDivergence(Loss):
     """sum_k t_k log(t_k / p_k) per sample, both clipped to [eps, 1]."""
     name = "kullback_leibler_divergence"
 
-    def __call__(self, y_true, y_pred):
+    def per_sample(self, y_true, y_pred):
         check_same_shape(self, y_true, y_pred)
         xp = get_array_module(y_pred)
         eps = K.epsilon()

@@ -109,7 +109,7 @@ class CosineSimilarity(Loss):
         squares = (x * x).sum(axis=-1, keepdims=True)
         return 1.0 / xp.sqrt(xp.maximum(squares, 1e-12)), squares > 1e-12
 
-    def __call__(self, y_true, y_pred):
+    def per_sample(self, y_true, y_pred):
         check_same_shape(self, y_true, y_pred)
         u = y_true * self._inverse_norm(y_true)[0]
         return -(u * y_pred * self._inverse_norm(y_pred)[0]).sum(axis=-1)

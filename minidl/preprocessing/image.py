@@ -248,6 +248,9 @@ class ImageDataGenerator:
         self.mean = None  # (1, 1, C) from fit(), when featurewise_center
         self.std = None   # (1, 1, C) from fit(), when featurewise_std_normalization
         self.principal_components = None  # (H*W*C, H*W*C) from fit(), when zca_whitening
+        # The three are NumPy arrays, as in Keras (code may set them by hand);
+        # standardize uses a device copy made once per array.
+        self._on_device = {}
 
         # the flags that keras-preprocessing 1.1.2's constructor forces, with its warnings
         if self.zca_whitening:
@@ -343,15 +346,14 @@ class ImageDataGenerator:
         std = xp.sqrt(xp.maximum(total_sq / count - mean * mean, 0.0))
         floatx = self.dtype or backend.floatx()
         if self.featurewise_center:
-            self.mean = mean.astype(floatx).reshape(1, 1, -1)
+            self.mean = backend.to_numpy(mean).astype(floatx).reshape(1, 1, -1)
         if self.featurewise_std_normalization:
-            self.std = std.astype(floatx).reshape(1, 1, -1)
+            self.std = backend.to_numpy(std).astype(floatx).reshape(1, 1, -1)
         if self.zca_whitening:
             sigma = self._covariance(backend.to_numpy(gram), backend.to_numpy(flat_total),
                                      n * rounds, backend.to_numpy(mean),
                                      backend.to_numpy(std), h * w)
-            self.principal_components = backend.asarray(
-                zca_matrix(sigma, self.zca_epsilon).astype(floatx))
+            self.principal_components = zca_matrix(sigma, self.zca_epsilon).astype(floatx)
         return self
 
     def standardize(self, x):
@@ -367,6 +369,7 @@ class ImageDataGenerator:
         if shape is None or len(shape) not in (3, 4):
             raise ValueError(f"ImageDataGenerator.standardize: x must be one image (H, W, C) "
                              f"or a batch (N, H, W, C), received shape {shape}")
+        host = isinstance(x, np.ndarray)   # a NumPy image comes back as NumPy, as in Keras
         x = backend.asarray(x)
         if x.dtype.kind != "f":
             x = x.astype(self.dtype or backend.floatx())
@@ -396,14 +399,17 @@ class ImageDataGenerator:
                     f"{pc.shape[0]} values (H*W*C), received images of shape {x.shape[1:]} "
                     f"({d} values)")
             x = (x.reshape(len(x), d) @ pc.astype(x.dtype)).reshape(x.shape)
-        return x[0] if single else x
+        x = x[0] if single else x
+        return backend.to_numpy(x) if host else x
 
     def random_transform(self, x, seed=None):
         """One image x: (H, W, C) -> a randomly transformed copy (not standardized)."""
         _check_images(x, "ImageDataGenerator.random_transform", rank=3)
+        host = isinstance(x, np.ndarray)
         x = backend.asarray(x)
         batch = x[None].astype(x.dtype if x.dtype.kind == "f" else backend.floatx())
-        return self._augment(batch, self._generator(seed))[0]
+        out = self._augment(batch, self._generator(seed))[0]
+        return backend.to_numpy(out) if host else out
 
     def get_random_transform(self, img_shape, seed=None):
         """Keras's parameter dict for one image of shape (H, W, C), as Python
@@ -423,6 +429,7 @@ class ImageDataGenerator:
         'channel_shift_intensity', 'brightness' (these two: None for none).
         """
         _check_images(x, "ImageDataGenerator.apply_transform", rank=3)
+        host = isinstance(x, np.ndarray)
         x = backend.asarray(x)
         xp = backend.get_array_module(x)
         defaults = {"theta": 0.0, "tx": 0.0, "ty": 0.0, "shear": 0.0, "zx": 1.0, "zy": 1.0,
@@ -439,7 +446,8 @@ class ImageDataGenerator:
             v = transform_parameters.get(k)
             params[k] = None if v is None else xp.asarray([float(v)], dtype=np.float64)
         batch = x[None].astype(x.dtype if x.dtype.kind == "f" else backend.floatx())
-        return self._apply(batch, params, warp=True)[0]
+        out = self._apply(batch, params, warp=True)[0]
+        return backend.to_numpy(out) if host else out
 
     # ------------------------------------------------------------ internals ---
 
@@ -455,7 +463,10 @@ class ImageDataGenerator:
             raise RuntimeError(
                 f"ImageDataGenerator.standardize: {flag}=True needs statistics of the "
                 f"dataset; call datagen.fit(x_train) first")
-        return backend.asarray(value)
+        cached = self._on_device.get(name)
+        if cached is None or cached[0] is not value or cached[1] != backend.device():
+            cached = self._on_device[name] = (value, backend.device(), backend.asarray(value))
+        return cached[2]
 
     def _covariance(self, gram, flat_total, count, mean, std, pixels):
         """(D, D) covariance of the flattened images as 1.1.2's fit sees them:

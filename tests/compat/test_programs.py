@@ -36,7 +36,7 @@ def real_data():
 
 def test_mnist_mlp_with_rmsprop(real_data, monkeypatch, tmp_path):
     g = run_program("mnist_mlp", monkeypatch, tmp_path, SAMPLES=600, EPOCHS=2)
-    assert g["score"][1] > 0.7
+    assert g["score"][1] > 0.6
     assert set(g["history"].history) >= {"loss", "accuracy", "val_loss", "val_accuracy"}
 
 
