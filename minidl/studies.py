@@ -5,12 +5,18 @@
     python -m minidl.studies --study 000 [--device gpu] [--out results/] [--data PATH]
     python -m minidl.studies --all
     python -m minidl.studies --models s000_vgg --resume     # after a kill: go on
+    python -m minidl.studies --models s000_vgg_bn --project # one epoch per phase, timed
 
 For each model it replays the recipe (``minidl.zoo.run_recipe``) and writes
 ``<out>/<model>.json`` (recipe, device, versions, seed, epochs, per-epoch
 history, per-phase test accuracy, time per epoch, peak memory) and
 ``<out>/<model>_curves.png``, then rewrites ``<out>/README.md``: a table of
 published vs minidl test accuracy built from *all* the JSON files there.
+
+``--project`` is for recipes too long for the machine at hand: it trains one
+real epoch of each phase, times them, and writes the projected time of the
+full recipe to ``<out>/projections/<model>.json``; the table lists it with the
+published figure, marked as runnable in the GPU check.
 
 Every run backs itself up at each epoch's end in ``<out>/.backup/<model>/``
 (weights, optimizer, random streams, history: minidl.callbacks.BackupAndRestore),
@@ -96,6 +102,53 @@ def run(key, out, max_epochs=None, limit=None, seed=0, data_path=None, verbose=1
     return result, path
 
 
+def project(key, out, seed=0, data_path=None, verbose=1):
+    """Time one real epoch of each phase of a recipe and project the full run."""
+    recipe = zoo.get_recipe(key)
+    result = zoo.run_recipe(key, max_epochs=1, seed=seed, verbose=verbose, data_path=data_path)
+    result.pop("trained_model")
+    history = result["history"]
+    phases = []
+    for p, spec in zip(result["phases"], recipe.phases):
+        seconds = [t for t, ph in zip(history["epoch_time_s"], history["phase"])
+                   if ph == p["phase"]][0]
+        phases.append({"phase": p["phase"], "epochs": spec.epochs, "s_per_epoch": seconds,
+                       "augmented": p["augmented"], "published_accuracy": p["published_accuracy"]})
+    record = {"model": key, "study": recipe.study, "description": recipe.description,
+              "phases": phases, "projected_s": sum(p["epochs"] * p["s_per_epoch"] for p in phases),
+              "device_info": describe_device(), "versions": versions(),
+              "data_notes": result["data_notes"]}
+    folder = os.path.join(out, "projections")
+    os.makedirs(folder, exist_ok=True)
+    path = os.path.join(folder, key + ".json")
+    with open(path, "w") as f:
+        json.dump(record, f, indent=1)
+    return record, path
+
+
+def _projection_rows(out):
+    rows = []
+    for path in sorted(glob.glob(os.path.join(out, "projections", "*.json"))):
+        with open(path) as f:
+            r = json.load(f)
+        published = " → ".join(f"{p['published_accuracy']:.2f}" for p in r["phases"]
+                               if p["published_accuracy"] is not None)
+        per_epoch = " / ".join(f"{p['s_per_epoch']:.0f}" for p in r["phases"])
+        epochs = " + ".join(str(p["epochs"]) for p in r["phases"])
+        rows.append(f"| {r['model']} | {r['study']} | {published} | {epochs} | {per_epoch} "
+                    f"| {r['projected_s'] / 3600:.1f} h | {device_label(r['device_info'])} "
+                    f"| runs in the GPU check |")
+    if not rows:
+        return []
+    return ["", "## Too long for this machine: projected", "",
+            "Written by `python -m minidl.studies --project`: one real epoch of each phase, "
+            "timed, times the recipe's epochs. These runs are part of the GPU check "
+            "(`./dev.sh gpu-check`), which runs the day a GPU is lent.", "",
+            "| model | study | published | epochs per phase | s/epoch per phase "
+            "| projected time | device | |",
+            "| --- | --- | ---: | ---: | ---: | ---: | --- | --- |"] + rows
+
+
 def _prepare_backup(backup_dir, settings, resume, verbose):
     """Keep a backup only to resume the same run (same settings); else start afresh."""
     marker = os.path.join(backup_dir, "settings.json")
@@ -168,6 +221,7 @@ def write_readme(out):
         if r.get("keras20_lr_assignment"):
             notes.append(f"- **{name}**: replays Keras 2.0.x, which ignored "
                          "`model.optimizer.lr = ...`: the lr stays at its compiled value.")
+    lines += _projection_rows(out)
     if notes:
         lines += ["", "Runs that differ from the study's recipe:", ""] + notes
     study_notes = {r["model"]: r["recipe"].get("notes") for _, r in records
@@ -220,6 +274,9 @@ def main(argv=None):
     parser.add_argument("--data", help="dataset folder (default: MINIDL_DATA, cache, download)")
     parser.add_argument("--keras20-lr", action="store_true",
                         help="skip study 000's `optimizer.lr = ...` as Keras 2.0.x did")
+    parser.add_argument("--project", action="store_true",
+                        help="time one epoch per phase and project the full run (for recipes "
+                             "too long for this machine)")
     parser.add_argument("--resume", action="store_true",
                         help="continue a killed run from its last complete epoch "
                              "(backups in <out>/.backup/)")
@@ -232,6 +289,13 @@ def main(argv=None):
     if not keys:
         parser.error("name what to run: --models KEY..., --study ID... or --all")
     K.set_device(args.device)
+    if args.project:
+        for key in keys:
+            record, path = project(key, args.out, seed=args.seed, data_path=args.data,
+                                   verbose=args.verbose)
+            print(f"{key}: projected {record['projected_s'] / 3600:.1f} h -> {path}")
+        write_readme(args.out)
+        return 0
     for key in keys:
         try:
             result, path = run(key, args.out, max_epochs=args.max_epochs, limit=args.limit,

@@ -246,3 +246,20 @@ def test_committed_results_name_no_path_of_the_machine_they_ran_on():
         text = f.read_text()
         for root in ("/work/", "/root/", "/home/", "/tmp/"):
             assert root not in text, f"{f.name} names a local path ({root}...)"
+
+
+def test_a_projection_times_one_epoch_per_phase_and_lands_in_the_table(tmp_path, monkeypatch):
+    """--project for the runs too long for the machine: one real epoch per phase, timed."""
+    from minidl import studies
+    recipe = zoo.get_recipe("s004_model1")
+    data = {"x_train": np.random.default_rng(0).random((64, 28, 28, 1), dtype=np.float32),
+            "y_train": np.arange(64) % 10, "x_val": None, "y_val": None,
+            "x_test": np.random.default_rng(1).random((32, 28, 28, 1), dtype=np.float32),
+            "y_test": np.arange(32) % 10, "class_names": list("abcdefghij"), "data_notes": []}
+    monkeypatch.setattr(zoo, "load_recipe_data", lambda *a, **k: data)
+    record, path = studies.project("s004_model1", str(tmp_path), verbose=0)
+    assert [p["epochs"] for p in record["phases"]] == [ph.epochs for ph in recipe.phases]
+    assert record["projected_s"] == pytest.approx(
+        sum(p["epochs"] * p["s_per_epoch"] for p in record["phases"]))
+    table = open(studies.write_readme(str(tmp_path))).read()
+    assert "| s004_model1 | 004 |" in table and "runs in the GPU check" in table

@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# The study recipes that had not run to the end, one after another, resumable:
+# run this again after a kill (a session limit, a reboot) and it goes on from the
+# last complete epoch of the run it was in. One thread on one core (taskset), so
+# that other work on the second core does not collapse it; the table's s/epoch
+# column says the thread count of each run.
+#
+#   nohup results/run_remaining.sh > runs/remaining.log 2>&1 &
+#
+# The runs too long for two cores are timed over one epoch per phase instead
+# (--project) and projected; they run in full in the GPU check.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 NUMBA_NUM_THREADS=1 MINIDL_DEVICE=cpu
+: "${MINIDL_DATA:?set MINIDL_DATA to the datasets folder}"
+core=${CORE:-1}
+for key in s000_cnn4_bn s002_large_cnn s002_large_cnn_fewer_dropouts s002_cnn_bn s000_vgg; do
+    [ -f "results/$key.json" ] && continue
+    echo "=== $key $(date -u +%FT%TZ)"
+    taskset -c "$core" .venv/bin/python -m minidl.studies --models "$key" --resume --verbose 2
+done
+for key in s000_vgg_bn s002_large_cnn_100ep s002_cnn_48_96_192 s002_cnn_48_96_192_dropout; do
+    [ -f "results/projections/$key.json" ] && continue
+    echo "=== projection $key $(date -u +%FT%TZ)"
+    taskset -c "$core" .venv/bin/python -m minidl.studies --models "$key" --project --verbose 2
+done
+echo "=== done $(date -u +%FT%TZ)"
