@@ -268,7 +268,7 @@ fi
 
 # ------------------------------------------------------------------ the report
 "$PY" - "$WORK" "$out" "$REPO" "$START" <<'PY' 2>&1 | tee -a "$LOG"
-import glob, json, os, re, shutil, sys, time
+import glob, json, os, re, shutil, subprocess, sys, time
 import xml.etree.ElementTree as ET
 
 work, out, repo, start = sys.argv[1], sys.argv[2], sys.argv[3], float(sys.argv[4])
@@ -285,11 +285,11 @@ report = {"what": "minidl GPU check (benchmarks/gpu_check.sh)",
           "wall_s": round(time.time() - start, 1), "steps": steps,
           "machine": rd(os.path.join(work, "preflight.json")),
           "data": rd(os.path.join(work, "data.json"))}
-head = os.path.join(repo, ".git", "HEAD")
-if os.path.exists(head):
-    ref = open(head).read().strip()
-    target = os.path.join(repo, ".git", ref[5:]) if ref.startswith("ref: ") else None
-    report["commit"] = open(target).read().strip() if target and os.path.exists(target) else ref
+try:
+    report["commit"] = subprocess.run(["git", "-C", repo, "rev-parse", "HEAD"], capture_output=True,
+                                      text=True, timeout=10).stdout.strip() or None
+except (OSError, subprocess.SubprocessError):
+    report["commit"] = None
 
 # tests: counts and failures from pytest's JUnit XML
 junit = os.path.join(work, "junit.xml")

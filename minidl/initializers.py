@@ -115,37 +115,34 @@ class TruncatedNormal(Initializer):
 
 class Orthogonal(Initializer):
     """A random orthogonal matrix times ``gain`` (Keras 2.2.4 initializers.py):
-    the Q of the QR decomposition of a standard normal (rows, cols) matrix,
-    rows = prod(shape[:-1]), signs fixed by diag(R) so that Q is uniformly
-    distributed; reshaped to ``shape``."""
+    a standard normal (rows, cols) matrix, rows = prod(shape[:-1]), reduced to
+    the orthonormal factor of its SVD that has its shape; reshaped to ``shape``."""
 
     def __init__(self, gain=1.0, seed=None):
         self.gain, self.seed = float(gain), seed
 
     def __call__(self, shape, dtype=None):
-        rows, cols = int(np.prod(shape[:-1])), shape[-1]
-        a = self._rng().normal(0.0, 1.0, size=(max(rows, cols), min(rows, cols)))
-        q, r = np.linalg.qr(a)
-        q *= np.sign(np.diag(r))
-        if rows < cols:
-            q = q.T
-        return (self.gain * q[:rows, :cols]).reshape(shape).astype(dtype or K.floatx())
+        flat = (int(np.prod(shape[:-1])), shape[-1])
+        a = self._rng().normal(0.0, 1.0, size=flat)
+        u, _, v = np.linalg.svd(a, full_matrices=False)
+        q = u if u.shape == flat else v
+        return (self.gain * q).reshape(shape).astype(dtype or K.floatx())
 
     def get_config(self):
         return {"gain": self.gain, "seed": self.seed}
 
 
 class Identity(Initializer):
-    """``gain`` times the identity, for 2-D square-or-not kernels (Keras 2.2.4)."""
+    """``gain`` times the identity matrix; square 2-D weights only (Keras 2.2.4)."""
 
     def __init__(self, gain=1.0):
         self.gain = float(gain)
 
     def __call__(self, shape, dtype=None):
-        if len(shape) != 2:
-            raise ValueError(f"Identity: only 2-D weights can be identity matrices, received "
-                             f"shape {tuple(shape)}")
-        return (self.gain * np.eye(*shape)).astype(dtype or K.floatx())
+        if len(shape) != 2 or shape[0] != shape[1]:
+            raise ValueError(f"Identity: only square 2-D weights can be identity matrices "
+                             f"(Keras 2.2.4), received shape {tuple(shape)}")
+        return (self.gain * np.eye(shape[0])).astype(dtype or K.floatx())
 
     def get_config(self):
         return {"gain": self.gain}

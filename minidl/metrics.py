@@ -1,8 +1,10 @@
 """Metrics, summed per batch on the device and averaged per epoch.
 
-Each metric returns the *sum* over the batch of a per-sample score, so the
-epoch value (total / samples seen) is Keras's sample-weighted average of
-batch means without a host transfer per batch.
+The functions (``categorical_accuracy(y_true, y_pred)``, ...) return one
+score per sample, (N,), as Keras 2's do. Inside ``fit`` each metric adds up
+the *sum* over the batch, so that the epoch value (total / samples seen) is
+Keras's sample-weighted average of batch means without a host transfer per
+batch.
 
 ``metrics=['accuracy']`` (or ``'acc'``) picks the accuracy that fits the loss
 as Keras 2.2.4 does (engine/training.py; 2.3.1 training_utils.py
@@ -25,10 +27,9 @@ from .backend import get_array_module
 
 
 def binary_accuracy(y_true, y_pred):
-    """Sum over samples of mean_k [round(p_k) == t_k] (Keras 2.2.4: K.round, half to even)."""
-    xp = get_array_module(y_pred)
+    """Per sample, mean_k [round(p_k) == t_k] (Keras 2.2.4: K.round, half to even): (N,)."""
     hits = (_like(y_true, y_pred) == y_pred.round()).reshape(y_pred.shape[0], -1)
-    return hits.mean(axis=-1, dtype=xp.float64).sum()
+    return hits.mean(axis=-1, dtype=y_pred.dtype)
 
 
 def _like(y_true, y_pred):
@@ -37,13 +38,13 @@ def _like(y_true, y_pred):
 
 
 def categorical_accuracy(y_true, y_pred):
-    """Sum of [argmax p == argmax t]; y_true one-hot (N, K)."""
-    return (y_pred.argmax(axis=-1) == y_true.argmax(axis=-1)).sum()
+    """Per sample, [argmax p == argmax t], y_true one-hot (N, K): (N,) floats."""
+    return (y_pred.argmax(axis=-1) == y_true.argmax(axis=-1)).astype(y_pred.dtype)
 
 
 def sparse_categorical_accuracy(y_true, y_pred):
-    """Sum of [argmax p == y]; y_true integer labels (N,) or (N, 1)."""
-    return (y_pred.argmax(axis=-1) == y_true.reshape(-1)).sum()
+    """Per sample, [argmax p == y], y_true integer labels (N,) or (N, 1): (N,) floats."""
+    return (y_pred.argmax(axis=-1) == y_true.reshape(-1)).astype(y_pred.dtype)
 
 
 def _in_top_k(y_pred, labels, k):
@@ -55,19 +56,29 @@ def _in_top_k(y_pred, labels, k):
 
 
 def top_k_categorical_accuracy(y_true, y_pred, k=5):
-    """Sum of [argmax t is among the k highest p]; y_true one-hot (N, K)."""
-    return _in_top_k(y_pred, y_true.argmax(axis=-1), k).sum()
+    """Per sample, [argmax t is among the k highest p], y_true one-hot (N, K): (N,)."""
+    return _in_top_k(y_pred, y_true.argmax(axis=-1), k).astype(y_pred.dtype)
 
 
 def sparse_top_k_categorical_accuracy(y_true, y_pred, k=5):
-    """Sum of [y is among the k highest p]; y_true integer labels (N,) or (N, 1)."""
-    return _in_top_k(y_pred, y_true, k).sum()
+    """Per sample, [y is among the k highest p], y_true integer labels: (N,)."""
+    return _in_top_k(y_pred, y_true, k).astype(y_pred.dtype)
+
+
+def _summed(fn):
+    """A Keras metric function (per-sample values) as the batch sum the model adds up."""
+    def batch_sum(y_true, y_pred):
+        return fn(y_true, y_pred).sum()
+    batch_sum.__name__ = fn.__name__
+    return batch_sum
 
 
 def _loss_sum(loss):
     """A loss used as a metric: the batch sum of its per-sample values."""
+    sparse = isinstance(loss, losses_mod.SparseCategoricalCrossentropy)
+
     def fn(y_true, y_pred):
-        if y_true.ndim < y_pred.ndim:  # integer labels: compared with every unit, as Keras
+        if y_true.ndim < y_pred.ndim and not sparse:  # integer labels against every unit, as Keras
             xp = get_array_module(y_pred)
             y_true = xp.broadcast_to(y_true.reshape(-1, 1).astype(y_pred.dtype), y_pred.shape)
         return loss.per_sample(y_true, y_pred).sum()
@@ -78,6 +89,7 @@ def _loss_sum(loss):
 _FUNCTIONS = {f.__name__: f for f in (binary_accuracy, categorical_accuracy,
                                       sparse_categorical_accuracy, top_k_categorical_accuracy,
                                       sparse_top_k_categorical_accuracy)}
+_SUMMED = {name: _summed(f) for name, f in _FUNCTIONS.items()}
 
 
 class Metric:
@@ -109,9 +121,8 @@ class BinaryAccuracy(Metric):
         super().__init__(name, self._score)
 
     def _score(self, y_true, y_pred):
-        xp = get_array_module(y_pred)
         hits = (_like(y_true, y_pred) == (y_pred > self.threshold)).reshape(y_pred.shape[0], -1)
-        return hits.mean(axis=-1, dtype=xp.float64).sum()
+        return hits.mean(axis=-1, dtype=y_pred.dtype).sum()
 
     def get_config(self):
         return {**super().get_config(), "threshold": self.threshold}
@@ -119,18 +130,18 @@ class BinaryAccuracy(Metric):
 
 class CategoricalAccuracy(Metric):
     def __init__(self, name="categorical_accuracy", dtype=None):
-        super().__init__(name, categorical_accuracy)
+        super().__init__(name, _SUMMED["categorical_accuracy"])
 
 
 class SparseCategoricalAccuracy(Metric):
     def __init__(self, name="sparse_categorical_accuracy", dtype=None):
-        super().__init__(name, sparse_categorical_accuracy)
+        super().__init__(name, _SUMMED["sparse_categorical_accuracy"])
 
 
 class TopKCategoricalAccuracy(Metric):
     def __init__(self, k=5, name="top_k_categorical_accuracy", dtype=None):
         self.k = int(k)
-        super().__init__(name, lambda t, p: top_k_categorical_accuracy(t, p, self.k))
+        super().__init__(name, lambda t, p: top_k_categorical_accuracy(t, p, self.k).sum())
 
     def get_config(self):
         return {**super().get_config(), "k": self.k}
@@ -139,7 +150,7 @@ class TopKCategoricalAccuracy(Metric):
 class SparseTopKCategoricalAccuracy(Metric):
     def __init__(self, k=5, name="sparse_top_k_categorical_accuracy", dtype=None):
         self.k = int(k)
-        super().__init__(name, lambda t, p: sparse_top_k_categorical_accuracy(t, p, self.k))
+        super().__init__(name, lambda t, p: sparse_top_k_categorical_accuracy(t, p, self.k).sum())
 
     def get_config(self):
         return {**super().get_config(), "k": self.k}
@@ -166,11 +177,12 @@ def _by_loss(kind, loss, output_shape):
         if kind == "crossentropy":
             return _loss_sum(losses_mod.binary_crossentropy)
         # tf.keras 2.x (the only Keras with from_logits) thresholds the logits at 0.5
-        return BinaryAccuracy()._score if getattr(loss, "_logits_in", False) else binary_accuracy
+        return (BinaryAccuracy()._score if getattr(loss, "_logits_in", False)
+                else _SUMMED["binary_accuracy"])
     if isinstance(loss, losses_mod.SparseCategoricalCrossentropy):
-        return (sparse_categorical_accuracy if kind == "accuracy"
+        return (_SUMMED["sparse_categorical_accuracy"] if kind == "accuracy"
                 else _loss_sum(losses_mod.sparse_categorical_crossentropy))
-    return (categorical_accuracy if kind == "accuracy"
+    return (_SUMMED["categorical_accuracy"] if kind == "accuracy"
             else _loss_sum(losses_mod.categorical_crossentropy))
 
 
@@ -186,7 +198,7 @@ def get(identifier, loss, output_shape):
         if identifier in ("crossentropy", "ce"):
             return Metric(identifier, _by_loss("crossentropy", loss, output_shape))
         if identifier in _FUNCTIONS:
-            return Metric(identifier, _FUNCTIONS[identifier])
+            return Metric(identifier, _SUMMED[identifier])
         if identifier in losses_mod._BY_NAME:
             return Metric(identifier, _loss_sum(losses_mod._BY_NAME[identifier]))
         if identifier in _CLASSES:
@@ -195,8 +207,8 @@ def get(identifier, loss, output_shape):
         return _CLASSES[identifier["class_name"]](**identifier.get("config", {}))
     if isinstance(identifier, losses_mod.Loss):
         return Metric(identifier.name, _loss_sum(identifier))
-    if any(identifier is f for f in _FUNCTIONS.values()):  # already a batch sum
-        return Metric(identifier.__name__, identifier)
+    if any(identifier is f for f in _FUNCTIONS.values()):  # metrics=[categorical_accuracy]
+        return Metric(identifier.__name__, _SUMMED[identifier.__name__])
     if callable(identifier) and not isinstance(identifier, type):
         return Metric(getattr(identifier, "__name__", type(identifier).__name__),
                       _custom(identifier))
@@ -213,8 +225,8 @@ def _custom(fn):
         score = fn(y_true, y_pred)
         if not hasattr(score, "shape"):  # a Python number
             return get_array_module(y_pred).asarray(float(score) * y_pred.shape[0])
-        xp = get_array_module(score)
-        return xp.mean(score.astype(xp.float64)) * y_pred.shape[0]
+        return score.mean() * score.dtype.type(y_pred.shape[0]) if score.dtype.kind == "f" \
+            else score.astype(y_pred.dtype).mean() * y_pred.shape[0]
     return summed
 
 

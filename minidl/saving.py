@@ -127,8 +127,8 @@ def _open(filepath, what):
     if not os.path.exists(filepath):
         raise FileNotFoundError(f"{what}: no such file {filepath!r}")
     try:
-        data = np.load(filepath, allow_pickle=False)
-        arrays = {k: data[k] for k in data.files}
+        with np.load(filepath, allow_pickle=False) as data:
+            arrays = {k: data[k] for k in data.files}
     except (zipfile.BadZipFile, EOFError, OSError, ValueError) as e:
         raise ValueError(
             f"{what}: {filepath!r} is not a readable minidl file (truncated or not a .npz: {e})") from None
@@ -168,10 +168,23 @@ def load_model(filepath, custom_objects=None, compile=True):
     model.build(tuple(header["input_shape"]))
     spec = header.get("compile")
     if compile and spec:
+        custom = custom_objects or {}
         model.compile(optimizer=optimizers_mod.deserialize(spec["optimizer"]),
-                      loss=losses_mod.get(spec["loss"]), metrics=spec["metrics"])
+                      loss=_with_custom(spec["loss"], custom, losses_mod.get),
+                      metrics=[_with_custom(m, custom, lambda m: m) for m in spec["metrics"]])
     set_model_arrays(model, header, arrays, "load_model", filepath)
     return model
+
+
+def _with_custom(entry, custom, default):
+    """A saved loss or metric entry, looked up in ``custom_objects`` first (by its
+    name, or by the class name of a {'class_name', 'config'} entry), as Keras does."""
+    if isinstance(entry, str) and entry in custom:
+        obj = custom[entry]
+        return obj() if isinstance(obj, type) else obj
+    if isinstance(entry, dict) and entry.get("class_name") in custom:
+        return custom[entry["class_name"]](**entry.get("config", {}))
+    return default(entry)
 
 
 def set_model_arrays(model, header, arrays, what, filepath="<backup>"):

@@ -33,6 +33,17 @@ def pytest_addoption(parser):
     parser.addoption("--cupy-standin", action="store_true",
                      help="run the CuPy tests on the strict CuPy stand-in (tests/cupy_standin) "
                           f"instead of a GPU; same as {_STANDIN_ENV}=1")
+    parser.addoption("--only-device-free", action="store_true",
+                     help="run only the tests that choose no backend themselves (no xp or "
+                          "child_device fixture): CI's second pass runs them on the GPU device")
+
+
+def pytest_collection_modifyitems(config, items):
+    if not config.getoption("--only-device-free"):
+        return
+    chosen = [i for i in items if not {"xp", "child_device"} & set(getattr(i, "fixturenames", ()))]
+    config.hook.pytest_deselected(items=[i for i in items if i not in chosen])
+    items[:] = chosen
 
 
 def pytest_configure(config):

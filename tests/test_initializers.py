@@ -24,10 +24,11 @@ def test_orthogonal_rows_or_columns_are_orthonormal(shape):
     np.testing.assert_allclose(small, 4.0 * np.eye(len(small)), atol=1e-12)
 
 
-def test_identity_and_its_refusal_of_conv_kernels():
-    np.testing.assert_array_equal(initializers.get("identity")((2, 3)), np.eye(2, 3))
-    with pytest.raises(ValueError, match="only 2-D weights"):
-        initializers.Identity()((3, 3, 1, 1))
+def test_identity_and_its_refusal_of_other_shapes():
+    np.testing.assert_array_equal(initializers.get("identity")((3, 3)), np.eye(3))
+    for shape in ((2, 3), (3, 3, 1, 1)):
+        with pytest.raises(ValueError, match="only square 2-D weights"):
+            initializers.Identity()(shape)
 
 
 def test_new_initializers_survive_save_and_load(tmp_path):
@@ -37,3 +38,12 @@ def test_new_initializers_survive_save_and_load(tmp_path):
     again = load_model(tmp_path / "m.npz")
     for a, b in zip(again.get_weights(), model.get_weights()):
         np.testing.assert_array_equal(a, b)
+
+
+def test_a_layers_initializers_survive_its_config():
+    """model_from_json / from_config rebuild Dense with its own initializers."""
+    layer = Dense(3, kernel_initializer="zeros", bias_initializer=initializers.Constant(0.5))
+    again = Dense.from_config(layer.get_config())
+    again.build((4,))
+    np.testing.assert_array_equal(again.get_weights()[0], np.zeros((4, 3)))
+    np.testing.assert_array_equal(again.get_weights()[1], np.full(3, 0.5))

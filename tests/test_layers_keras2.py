@@ -225,10 +225,11 @@ def test_convolution2d_keras1_signature_builds_the_keras2_layer(xp):
     with pytest.warns(DeprecationWarning, match="Keras 1"):
         old = Convolution2D(4, 3, 2, border_mode="same", subsample=(2, 1), init="he_normal",
                             bias=False, input_shape=(5, 6, 2))
-    new = Conv2D(4, (3, 2), padding="same", strides=(2, 1), use_bias=False, input_shape=(5, 6, 2))
+    new = Conv2D(4, (3, 2), padding="same", strides=(2, 1), use_bias=False, input_shape=(5, 6, 2),
+                 kernel_initializer="he_normal")
     drop_name = lambda c: {k: v for k, v in c.items() if k != "name"}  # noqa: E731
     assert drop_name(old.get_config()) == drop_name(new.get_config())
-    assert old.kernel_initializer == "he_normal"
+    assert old.get_config()["kernel_initializer"]["config"]["scale"] == 2.0   # he_normal
     x = _x((2, 5, 6, 2))
     old.build((5, 6, 2))
     new.build((5, 6, 2))

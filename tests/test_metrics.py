@@ -9,16 +9,19 @@ from minidl.models import Sequential
 
 
 def _np(a):
-    return float(K.to_numpy(a))
+    """A metric function's per-sample values (Keras 2's (N,)), added up: the batch sum."""
+    return float(K.to_numpy(a).sum())
 
 
 def _a(values):
     return K.asarray(np.array(values, dtype=float))
 
 
-# ------------------------------------------------------------------ the functions: batch sums
+# ------------------------------------------------------------------ the functions: per sample
 def test_categorical_and_sparse_accuracy(xp):
     p = _a([[0.1, 0.7, 0.2], [0.5, 0.3, 0.2], [0.2, 0.2, 0.6]])
+    np.testing.assert_array_equal(                      # one value per sample, as Keras 2
+        K.to_numpy(metrics.categorical_accuracy(_a(np.eye(3)[[1, 1, 2]]), p)), [1, 0, 1])
     assert _np(metrics.categorical_accuracy(_a(np.eye(3)[[1, 1, 2]]), p)) == 2
     assert _np(metrics.sparse_categorical_accuracy(K.asarray(np.array([1, 1, 2])), p)) == 2
     assert _np(metrics.sparse_categorical_accuracy(K.asarray(np.array([[1], [0], [2]])), p)) == 3
@@ -68,7 +71,8 @@ def test_a_loss_as_metric_is_the_sum_of_its_per_sample_values(xp):
 def test_accuracy_is_chosen_from_the_loss_as_keras_2_2_4(loss, shape, expected):
     for name in ("accuracy", "acc"):
         m = metrics.get(name, losses.get(loss), shape)
-        assert m.fn is expected and (m.key, m.aliases) == ("accuracy", ("acc",))
+        assert m.fn is metrics._SUMMED[expected.__name__]
+        assert (m.key, m.aliases) == ("accuracy", ("acc",))
 
 
 def _fit(loss, y, metric_list, units=1, activation="sigmoid"):
@@ -144,3 +148,14 @@ def test_loss_and_metric_objects_survive_save_and_load(tmp_path):
     again = load_model(tmp_path / "m.npz")
     assert again.loss.get_config() == {"from_logits": True}  # still trains on logits
     assert again.metrics_names == model.metrics_names and again.metrics[1].k == 2
+
+
+def test_sparse_crossentropy_as_a_metric_and_float_labels(xp):
+    """'crossentropy' with sparse labels, and the Keras function on float labels."""
+    p = _a([[0.7, 0.2, 0.1], [0.1, 0.1, 0.8]])
+    labels = K.asarray(np.array([0.0, 2.0]))
+    expected = -np.log(0.7) - np.log(0.8)
+    for name in ("crossentropy", "ce", "sparse_categorical_crossentropy"):
+        m = metrics.get(name, losses.sparse_categorical_crossentropy, (3,))
+        assert _np(m(labels, p)) == pytest.approx(expected)
+    assert _np(losses.sparse_categorical_crossentropy(labels, p)) == pytest.approx(expected)

@@ -22,6 +22,7 @@ import sys
 OPT_OUT = "MINIDL_NO_APT"
 _TAIL_LINES = 12
 _SUDO_CHECK_TIMEOUT_S = 10
+_APT_TIMEOUT_S = 900     # an install or update that takes longer is stuck (a held lock)
 # What apt-get prints when its package lists do not know the package (a fresh
 # image ships none) or are stale (the archive has moved on): then, and only
 # then, ``apt-get update`` and a second try. Matched with LC_ALL=C.
@@ -67,9 +68,12 @@ def _apt_get(prefix, *args):
     try:
         proc = subprocess.run([*prefix, "apt-get", *args], stdin=subprocess.DEVNULL,
                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                              text=True, errors="replace", env=env)
+                              text=True, errors="replace", env=env, timeout=_APT_TIMEOUT_S)
     except OSError as e:
         return 127, str(e)
+    except subprocess.TimeoutExpired as e:   # e.g. waiting on another apt's lock
+        out = e.output if isinstance(e.output, str) else (e.output or b"").decode(errors="replace")
+        return 124, f"{out}\napt-get did not finish within {_APT_TIMEOUT_S} s"
     return proc.returncode, proc.stdout or ""
 
 

@@ -41,7 +41,8 @@ class Conv2D(LinearLayer):
             raise ValueError(f"{cls}: minidl is channels-last only; received data_format={data_format!r}; "
                              f"pass images as (N, H, W, C): x.transpose(0, 2, 3, 1) converts (N, C, H, W)")
         if int_pair(dilation_rate, f"{cls}: dilation_rate") != (1, 1):
-            raise ValueError(f"{cls}: dilation_rate other than (1, 1) is not supported")
+            raise ValueError(f"{cls}: dilation_rate other than (1, 1) is not supported, "
+                             f"received {dilation_rate!r}")
         self.padding = padding
         self.geometry = None
 

@@ -29,13 +29,19 @@ from .base import Loss, check_axis, check_finite, check_same_shape, float_target
 
 
 def _one_hot(labels, num_classes, dtype):
+    """(N,) labels -> (N, K) one-hot; float labels (Keras reads them as ints) too."""
     xp = get_array_module(labels)
+    if labels.dtype.kind != "i":
+        labels = labels.astype("int64")
     t = xp.zeros((labels.shape[0], num_classes), dtype=dtype)
     t[xp.arange(labels.shape[0]), labels] = 1
     return t
 
 
 def _check_smoothing(owner, label_smoothing):
+    if isinstance(label_smoothing, bool) or not isinstance(label_smoothing, (int, float)):
+        raise TypeError(f"{type(owner).__name__}: label_smoothing must be a number in [0, 1], "
+                        f"received {label_smoothing!r}")
     value = float(label_smoothing)
     if not 0.0 <= value <= 1.0:
         raise ValueError(f"{type(owner).__name__}: label_smoothing must be in [0, 1], "
