@@ -39,6 +39,7 @@ from . import __version__
 from . import backend as K
 from . import plotting, zoo
 from .datasets import DatasetNotFoundError
+from .utils.files import write_json_atomic, write_text_atomic
 
 
 def describe_device():
@@ -94,8 +95,7 @@ def run(key, out, max_epochs=None, limit=None, seed=0, data_path=None, verbose=1
     result["versions"] = versions()
     os.makedirs(out, exist_ok=True)
     path = os.path.join(out, name + ".json")
-    with open(path, "w") as f:
-        json.dump(result, f, indent=1)
+    write_json_atomic(path, result, indent=1)
     plotting.plot_history(result["history"], os.path.join(out, name + "_curves.png"),
                           title=f"{name}: {result['recipe']['description']}")
     shutil.rmtree(backup_dir, ignore_errors=True)
@@ -121,8 +121,7 @@ def project(key, out, seed=0, data_path=None, verbose=1):
     folder = os.path.join(out, "projections")
     os.makedirs(folder, exist_ok=True)
     path = os.path.join(folder, key + ".json")
-    with open(path, "w") as f:
-        json.dump(record, f, indent=1)
+    write_json_atomic(path, record, indent=1)
     return record, path
 
 
@@ -166,8 +165,7 @@ def _prepare_backup(backup_dir, settings, resume, verbose):
                              f"settings ({saved}); remove it or run with those settings")
         shutil.rmtree(backup_dir)
     os.makedirs(backup_dir)
-    with open(marker, "w") as f:
-        json.dump(settings, f)
+    write_json_atomic(marker, settings)
 
 
 def _phase_epoch_time(record, phase):
@@ -230,8 +228,7 @@ def write_readme(out):
         lines += ["", "Notes on the recipes and the published figures:", ""]
         lines += [f"- **{k}**: {v}" for k, v in study_notes.items()]
     path = os.path.join(out, "README.md")
-    with open(path, "w") as f:
-        f.write("\n".join(lines) + "\n")
+    write_text_atomic(path, "\n".join(lines) + "\n")
     return path
 
 

@@ -48,6 +48,7 @@ from .layers import (Activation, BatchNormalization, Conv2D, Dense, Dropout, Fla
 from .models import Sequential
 from .preprocessing.image import ImageDataGenerator
 from .utils import to_categorical
+from .utils.files import write_json_atomic
 
 CLASS_NAMES = {
     "mnist": tuple(str(d) for d in range(10)),
@@ -987,7 +988,7 @@ def run_recipe(recipe, max_epochs=None, limit=None, seed=0, verbose=1, data_path
                        **({"resumed_after_epoch": backup.resumed_from}
                           if backup is not None and backup.resumed_from else {})})
         if backup_dir is not None:
-            _write_json_atomic(os.path.join(backup_dir, f"phase{index + 1}.json"),
+            write_json_atomic(os.path.join(backup_dir, f"phase{index + 1}.json"),
                                {"phase": phases[-1], "history": h.history,
                                 "times": log.times, "lrs": log.lrs})
         if verbose:
@@ -1040,15 +1041,6 @@ def _restore_phase_end(model, folder):
                                      "run_recipe(backup_dir)")
     training_state.restore_model(model, header, arrays, "run_recipe(backup_dir)")
     K.set_rng_state(training_state.restored_rng_state(header, arrays))
-
-
-def _write_json_atomic(path, obj):
-    tmp = path + ".tmp"
-    with open(tmp, "w") as f:
-        json.dump(obj, f)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
 
 
 def _fit_phase(model, recipe, phase, data, epochs, verbose, log, backup=None):
