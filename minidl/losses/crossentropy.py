@@ -49,10 +49,10 @@ def _check_smoothing(owner, label_smoothing):
     return value
 
 
-class CategoricalCrossentropy(Loss):
-    """-sum_k t_k log p_k with one-hot targets t: (N, K)."""
-    name = "categorical_crossentropy"
-    fuses_with = "softmax"
+class _Crossentropy(Loss):
+    """tf.keras 2.x's arguments of the cross-entropy classes: ``from_logits``
+    (the model's output is the logits: the loss applies the nonlinearity
+    itself), ``label_smoothing``, ``axis`` (the last only), ``reduction``."""
 
     def __init__(self, from_logits=False, label_smoothing=0.0, axis=-1, reduction="auto",
                  name=None):
@@ -66,6 +66,12 @@ class CategoricalCrossentropy(Loss):
     def get_config(self):
         return {**super().get_config(), "from_logits": self._logits_in,
                 "label_smoothing": self.label_smoothing}
+
+
+class CategoricalCrossentropy(_Crossentropy):
+    """-sum_k t_k log p_k with one-hot targets t: (N, K)."""
+    name = "categorical_crossentropy"
+    fuses_with = "softmax"
 
     def _targets(self, y_true, y_pred):
         if not self.label_smoothing:
@@ -124,8 +130,8 @@ class CategoricalCrossentropy(Loss):
                 f"received {tuple(y.shape)}{hint}")
         if check_values:
             check_finite(self, y)
-        return y if y.dtype == K.floatx() else y.astype(K.floatx())  # float64 targets would
-        # carry float64 through every backward product
+        # float64 targets would carry float64 through every backward product
+        return y if y.dtype == K.floatx() else y.astype(K.floatx())
 
 
 class SparseCategoricalCrossentropy(CategoricalCrossentropy):
@@ -175,23 +181,10 @@ class SparseCategoricalCrossentropy(CategoricalCrossentropy):
         return y
 
 
-class BinaryCrossentropy(Loss):
+class BinaryCrossentropy(_Crossentropy):
     """mean_k -(t_k log p_k + (1 - t_k) log(1 - p_k)) per sample; t: (N, D) in [0, 1]."""
     name = "binary_crossentropy"
     fuses_with = "sigmoid"
-
-    def __init__(self, from_logits=False, label_smoothing=0.0, axis=-1, reduction="auto",
-                 name=None):
-        super().__init__(reduction, name)
-        check_axis(self, axis)
-        self._logits_in = bool(from_logits)
-        self.label_smoothing = _check_smoothing(self, label_smoothing)
-        if self._logits_in:
-            self.fuses_with = None
-
-    def get_config(self):
-        return {**super().get_config(), "from_logits": self._logits_in,
-                "label_smoothing": self.label_smoothing}
 
     def _targets(self, y_true):
         s = self.label_smoothing  # tf.keras 2.x losses.py binary_crossentropy
