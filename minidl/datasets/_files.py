@@ -21,6 +21,7 @@ import gzip
 import hashlib
 import os
 import sys
+import tarfile
 import tempfile
 import urllib.request
 import warnings
@@ -299,3 +300,32 @@ def _remove(path):
         os.unlink(path)
     except FileNotFoundError:
         pass
+
+
+def read_release_files(where, sizes, tarball_md5):
+    """{name: bytes} of the files ``sizes`` names, from a release tarball
+    (checked against ``tarball_md5``) or its extracted folder (each file checked
+    against its size in bytes: the CIFAR releases publish no per-file checksums)."""
+    if where.is_dir():
+        files = {}
+        for name, size in sizes.items():
+            f = where / name
+            got = f.stat().st_size if f.is_file() else None
+            if got != size:
+                raise ChecksumError(f, f"{f}: " + (
+                    "missing" if got is None else f"size mismatch: {got} bytes, expected {size}"))
+            files[name] = f.read_bytes()
+        return files
+    got = file_md5(where)
+    if got != tarball_md5:
+        raise ChecksumError(where, f"{where}: checksum mismatch: md5 {got}, expected {tarball_md5}")
+    files = {}
+    with tarfile.open(where, "r|*") as tar:
+        for member in tar:
+            name = Path(member.name).name
+            if member.isfile() and name in sizes:
+                files[name] = tar.extractfile(member).read()
+    missing = [n for n in sizes if n not in files]
+    if missing:
+        raise ChecksumError(where, f"{where}: lacks {missing}")
+    return files

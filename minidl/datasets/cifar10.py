@@ -5,8 +5,6 @@ unpickles, so a tampered download cannot run code. Each batch file holds
 records of 1 label byte + 3072 pixel bytes (1024 red, 1024 green, 1024 blue,
 each 32x32 row-major), i.e. channels-first; they are returned channels-last.
 """
-import tarfile
-from pathlib import Path
 
 import numpy as np
 
@@ -93,34 +91,10 @@ def _parse_batch(data, name="<bytes>"):
 
 def _read_release(where):
     """The six batch files' bytes by name, from the tarball (md5-checked) or
-    an extracted folder (size-checked: no per-file checksums are published)."""
-    wanted = _TRAIN + (_TEST,)
-    size = _RECORDS_PER_BATCH * _RECORD
-    if where.is_dir():
-        batches = {}
-        for name in wanted:
-            f = where / name
-            got = f.stat().st_size if f.is_file() else None
-            if got != size:
-                raise _files.ChecksumError(f, f"{f}: " + (
-                    "missing" if got is None else f"size mismatch: {got} bytes, expected {size}"))
-            batches[name] = f.read_bytes()
-        return batches
-    expected = _DATASET.files[_TARBALL].md5
-    got = _files.file_md5(where)
-    if got != expected:
-        raise _files.ChecksumError(where, f"{where}: checksum mismatch: md5 {got}, "
-                                          f"expected {expected}")
-    batches = {}
-    with tarfile.open(where, "r|*") as tar:
-        for member in tar:
-            name = Path(member.name).name
-            if member.isfile() and name in wanted:
-                batches[name] = tar.extractfile(member).read()
-    missing = [n for n in wanted if n not in batches]
-    if missing:
-        raise _files.ChecksumError(where, f"{where}: lacks {missing}")
-    return batches
+    an extracted folder (size-checked)."""
+    return _files.read_release_files(
+        where, {name: _RECORDS_PER_BATCH * _RECORD for name in _TRAIN + (_TEST,)},
+        _DATASET.files[_TARBALL].md5)
 
 
 def _load_jpeg_copy(err, path, caller):

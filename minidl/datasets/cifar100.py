@@ -8,8 +8,6 @@ records) and ``test.bin`` (10,000) hold records of 1 coarse label byte
 (1024 red, 1024 green, 1024 blue, each 32x32 row-major), i.e. channels-first;
 they are returned channels-last.
 """
-import tarfile
-from pathlib import Path
 
 import numpy as np
 
@@ -81,30 +79,7 @@ def _parse(data, label_mode, name="<bytes>"):
 
 def _read_release(where):
     """train.bin's and test.bin's bytes by name, from the tarball (md5-checked)
-    or an extracted folder (size-checked: no per-file checksums are published)."""
-    if where.is_dir():
-        files = {}
-        for name, records in _RECORDS.items():
-            f = where / name
-            size = records * _RECORD
-            got = f.stat().st_size if f.is_file() else None
-            if got != size:
-                raise _files.ChecksumError(f, f"{f}: " + (
-                    "missing" if got is None else f"size mismatch: {got} bytes, expected {size}"))
-            files[name] = f.read_bytes()
-        return files
-    expected = _DATASET.files[_TARBALL].md5
-    got = _files.file_md5(where)
-    if got != expected:
-        raise _files.ChecksumError(where, f"{where}: checksum mismatch: md5 {got}, "
-                                          f"expected {expected}")
-    files = {}
-    with tarfile.open(where, "r|*") as tar:
-        for member in tar:
-            name = Path(member.name).name
-            if member.isfile() and name in _RECORDS:
-                files[name] = tar.extractfile(member).read()
-    missing = [n for n in _RECORDS if n not in files]
-    if missing:
-        raise _files.ChecksumError(where, f"{where}: lacks {missing}")
-    return files
+    or an extracted folder (size-checked)."""
+    return _files.read_release_files(
+        where, {name: records * _RECORD for name, records in _RECORDS.items()},
+        _DATASET.files[_TARBALL].md5)
