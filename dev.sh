@@ -2,7 +2,7 @@
 # minidl's two set-up commands (see README.md). Needs only Python >= 3.9 and bash:
 #
 #   ./dev.sh run [args]    virtual env + install, then python examples/fashion_cnn.py [args]
-#   ./dev.sh test [args]   virtual env + install with test extras, then pytest [args]
+#   ./dev.sh test [args]   virtual env + install with test extras (dev, mpi), then pytest [args]
 #   ./dev.sh bench [args]  the speed benchmark (benchmarks/bench_models.py)
 #   ./dev.sh lessons       run every lesson in lessons/ as a script (also run by the tests)
 #   ./dev.sh gpu-check [args]  the GPU check (benchmarks/gpu_check.sh, 8 minutes): with the
@@ -29,7 +29,7 @@ task=${1:-}
 [ $# -gt 0 ] && shift
 case "$task" in
     run)   setup images; exec "$venv/bin/python" examples/fashion_cnn.py "$@" ;;
-    test)  setup dev;    exec "$venv/bin/python" -m pytest -q "$@" ;;
+    test)  setup dev,mpi; exec "$venv/bin/python" -m pytest -q "$@" ;;
     bench) setup dev;    exec "$venv/bin/python" benchmarks/bench_models.py "$@" ;;
     gpu-check) exec bash benchmarks/gpu_check.sh "$@" ;;
     lessons) setup dev

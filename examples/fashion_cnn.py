@@ -3,6 +3,7 @@
     python examples/fashion_cnn.py                       # a recipe that fits this machine
     python examples/fashion_cnn.py --model vgg_bn        # any model of study 000
     python examples/fashion_cnn.py --epochs 1 --limit 2000 --out /tmp/quick
+    mpirun -n 2 python examples/fashion_cnn.py --distributed   # 2 processes, one model
 
 On a GPU it runs the study's full recipe for the VGG-like model with
 BatchNorm (10 epochs at lr 1e-3, 10 at 1e-4, 50 with augmentation; the
@@ -82,22 +83,32 @@ def main(argv=None):
     parser.add_argument("--out", default=os.path.join("out", "fashion_cnn"))
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--limit", type=int, help="use at most N images of each part")
+    parser.add_argument("--distributed", action="store_true",
+                        help="train data-parallel on the processes mpirun started "
+                             "(minidl.distributed; the batch size stays the global one)")
     parser.add_argument("--data", help="folder holding fashion-mnist/ (default: MINIDL_DATA, "
                                        "cache, system copy, download)")
     args = parser.parse_args(argv)
     minidl.backend.set_device(args.device)
+    if args.distributed:
+        minidl.distributed.init()
+    main_process = minidl.distributed.is_main()   # rank 0 prints and writes
 
     recipe = choose_recipe(args)
-    print(describe(recipe), flush=True)
+    if main_process:
+        print(describe(recipe), flush=True)
     try:
         data = zoo.load_recipe_data(recipe, limit=args.limit, data_path=args.data)
     except DatasetNotFoundError as err:
         print(err, file=sys.stderr)
         return 2
-    result = zoo.run_recipe(recipe, data=data, seed=args.seed, verbose=1)
+    result = zoo.run_recipe(recipe, data=data, seed=args.seed, verbose=int(main_process))
+    if not main_process:
+        return 0
     model, test_accuracy = result["trained_model"], result["phases"][-1]["test_accuracy"]
     print(f"\nTest accuracy: {100 * test_accuracy:.2f}% after {result['epochs_run']} epochs "
-          f"({result['wall_s'] / 60:.1f} min on {result['device']})")
+          f"({result['wall_s'] / 60:.1f} min on {result['device']}"
+          + (f", {minidl.distributed.size()} processes" if args.distributed else "") + ")")
 
     out = args.out
     os.makedirs(out, exist_ok=True)

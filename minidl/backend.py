@@ -55,6 +55,8 @@ _state = {
     "seed": None,
     "host_rng": None,        # numpy Generator: initializers, host-side draws
     "device_rng": None,      # Generator of the active array module
+    "data_rng": None,        # host Generator for the data order shared by all processes
+    "process_key": (),       # minidl.distributed: (rank,) on every process but the first
     "workspace": {"cpu": 4 << 20, "gpu": 256 << 20},
 }
 
@@ -229,12 +231,13 @@ def seed(n):
     _state["seed"] = n
     _state["host_rng"] = None
     _state["device_rng"] = None
+    _state["data_rng"] = None
 
 
-def _seed_sequence(stream):
+def _seed_sequence(stream, key=()):
     if _state["seed"] is None:
         return np.random.SeedSequence()  # fresh OS entropy
-    return np.random.SeedSequence([_state["seed"], stream])
+    return np.random.SeedSequence([_state["seed"], stream, *key])
 
 
 def host_rng():
@@ -251,13 +254,32 @@ def host_rng():
 def rng():
     """Generator of the active device (dropout masks, shuffles, augmentation)."""
     if _state["device_rng"] is None:
-        ss = _seed_sequence(1)
+        ss = _seed_sequence(1, _state["process_key"])  # one stream per process
         if device() == "gpu":
             cupy = _import_cupy()
             _state["device_rng"] = cupy.random.default_rng(int(ss.generate_state(1)[0]))
         else:
             _state["device_rng"] = np.random.Generator(np.random.PCG64(ss))
     return _state["device_rng"]
+
+
+def data_rng():
+    """NumPy Generator on the host for the order of the training data when several
+    processes train together (minidl.distributed): seeded by ``minidl.seed`` alone,
+    so every process draws the same permutation (rank 0's state is also broadcast)."""
+    if _state["data_rng"] is None:
+        _state["data_rng"] = np.random.Generator(np.random.PCG64(_seed_sequence(2)))
+    return _state["data_rng"]
+
+
+def set_process_key(key):
+    """minidl.distributed: key the device generator (dropout, augmentation) by the
+    process, e.g. (rank,), so that each process draws its own masks; () for the
+    first process, whose draws are then those of a single-process run."""
+    key = tuple(int(k) for k in key)
+    if key != _state["process_key"]:
+        _state["process_key"] = key
+        _state["device_rng"] = None
 
 
 def generator_state(g):

@@ -18,10 +18,12 @@ import numpy as np
 
 from . import backend as K
 from . import callbacks as callbacks_mod
+from . import distributed
 from . import losses as losses_mod
 from . import metrics as metrics_mod
 from . import optimizers as optimizers_mod
 from .datasets.batches import ArrayIterator
+from .distributed.training import collective
 from .layers.activation import Activation
 from .layers.base import Layer, unique_name
 from .layers.input_layer import FUNCTIONAL_API, InputLayer
@@ -42,6 +44,7 @@ class Sequential:
         self._metric_names = []
         self.stop_training = False
         self._bad_targets = None   # device flag: a generator yielded targets the loss refuses
+        self._dp = None            # minidl.distributed's hooks during fit (None: one process)
         self.history = None
         self.built = False
         self._input_shape = None  # per sample, without the batch axis
@@ -170,9 +173,13 @@ class Sequential:
     # ------------------------------------------------------------ compile
     def compile(self, optimizer="rmsprop", loss=None, metrics=None, **kwargs):  # Keras 2.2.4 default
         """Set the optimizer, the loss and the metrics (e.g. ['accuracy'])."""
+        unknown = sorted(set(kwargs) - _COMPILE_ARGUMENTS)
+        if unknown:
+            raise TypeError(f"{self.name}.compile: unexpected argument(s) {unknown}")
         unsupported = {k for k, v in kwargs.items() if v is not None}
         if unsupported:
-            raise TypeError(f"{self.name}.compile: unsupported argument(s) {sorted(unsupported)}")
+            raise TypeError(f"{self.name}.compile: unsupported argument(s) {sorted(unsupported)} "
+                            f"(accepted only as None)")
         if loss is None:
             raise ValueError(f"{self.name}.compile: a loss is required, e.g. loss='categorical_crossentropy'")
         self.optimizer = optimizers_mod.get(optimizer)
@@ -237,28 +244,36 @@ class Sequential:
                 loss = loss + reg(layer.params[name])
         return loss, y_pred, z
 
-    def _backprop(self, y, y_pred, z, need_input_grad=False):
+    def _backprop(self, y, y_pred, z, need_input_grad=False, grad_scale=None,
+                  regularizers=True):
         """dL/dy_pred through every layer, last to first.
 
         Returns dL/dx when ``need_input_grad`` (gradient checks); training
         skips it, and stops below the first layer that has weights.
+        minidl.distributed: ``grad_scale`` (this process's share n / B of the
+        global batch) multiplies dL/dy_pred, and the regularizers' gradients
+        are added after the exchange instead (``regularizers=False``).
         """
         needed = [need_input_grad or n for n in self._input_grad_needed]
         n = len(self.layers)
         if z is not None:
             # softmax + cross-entropy: dL/dz = (p - t) / N, enter the last layer below its softmax
             grad = self.loss.gradient_logits(y, y_pred)
+            if grad_scale is not None:
+                grad = grad * grad.dtype.type(grad_scale)
             last, n = self.layers[-1], n - 1
             if not isinstance(last, Activation):
                 grad = last.backward_preactivation(grad, needed[-1])
         else:
             grad = self.loss.gradient(y, y_pred)
+            if grad_scale is not None:
+                grad = grad * grad.dtype.type(grad_scale)
         for i in range(n - 1, -1, -1):
             layer = self.layers[i]
             if not needed[i] and not layer.params:
                 break  # nothing here or below has weights
             grad = layer.backward(grad, needed[i])
-        for layer in self.layers:
+        for layer in self.layers if regularizers else ():
             for name, reg in layer.regularizers.items():  # dR/dw joins dL/dw
                 layer.grads[name] += reg.gradient(layer.params[name])
         return grad
@@ -292,6 +307,9 @@ class Sequential:
             x = np.asarray(x)
         if x.ndim < 2:
             raise ValueError(f"{self.name}.{what}: x must have a batch axis, received shape {tuple(x.shape)}")
+        if len(x) == 0:
+            raise ValueError(f"{self.name}.{what}: x holds no samples, received shape "
+                             f"{tuple(x.shape)}")
         if y is not None:
             if not hasattr(y, "shape"):
                 y = np.asarray(y)
@@ -328,6 +346,9 @@ class Sequential:
             raise ValueError(
                 f"{self.name}.{what}: a generator must yield (x, y) batches, received "
                 f"{type(batch).__name__}")
+        if len(batch) == 3 and batch[2] is not None:
+            raise TypeError(f"{self.name}.{what}: the generator yields sample weights, which "
+                            f"minidl does not support (yield (x, y) or (x, y, None))")
         # Values are checked on the CPU, where it is cheap; on a GPU it would wait per batch.
         on_cpu = K.get_array_module(batch[0]) is np and K.device() == "cpu"
         x, y = self._arrays(batch[0], batch[1], what, check_values=on_cpu)
@@ -342,8 +363,11 @@ class Sequential:
             yield from data
             return
         if _is_sequence(data):
-            order = (K.to_numpy(K.permutation(len(data))) if shuffle
-                     else np.arange(len(data)))
+            if shuffle and self._dp is not None:   # minidl.distributed: the same on every process
+                order = self._dp.permutation(len(data))
+            else:
+                order = (K.to_numpy(K.permutation(len(data))) if shuffle
+                         else np.arange(len(data)))
             it = (data[int(i)] for i in order)
         else:
             it = data if hasattr(data, "__next__") else iter(data)
@@ -357,6 +381,7 @@ class Sequential:
             yield self._generator_batch(batch, what)
 
     # ------------------------------------------------------------ fit
+    @collective
     def fit(self, x=None, y=None, batch_size=None, epochs=1, verbose=1, callbacks=None,
             validation_split=0.0, validation_data=None, shuffle=True, initial_epoch=0,
             steps_per_epoch=None, validation_steps=None, nb_epoch=None, **kwargs):
@@ -368,6 +393,9 @@ class Sequential:
             raise RuntimeError(f"{self.name}.fit: call compile(optimizer, loss) first")
         _check_positive_int(epochs, "epochs", f"{self.name}.fit", allow_zero=True)
         batch_size = _batch_size(batch_size, f"{self.name}.fit")
+        dp = self._dp = distributed._data_parallel()   # None: one process, nothing changes
+        if dp is not None and not dp.is_main:
+            verbose = 0   # rank 0 prints
 
         if _is_generator(x):
             if y is not None or validation_split:
@@ -389,7 +417,8 @@ class Sequential:
                 x, validation_data = x[:split_at], (x[split_at:], y[split_at:])
                 y = y[:split_at]
             x, y = self._arrays(x, y, "fit")
-            train = ArrayIterator(x, y, batch_size=batch_size, shuffle=bool(shuffle))
+            train = (ArrayIterator(x, y, batch_size=batch_size, shuffle=bool(shuffle))
+                     if dp is None else dp.iterator(x, y, batch_size, bool(shuffle)))
             unit, total = "sample", len(x)
             steps_per_epoch = len(train)
         val = None
@@ -421,17 +450,23 @@ class Sequential:
         cbs.on_train_begin({})
         if self._resume_epoch is not None:
             initial_epoch = max(initial_epoch, self._resume_epoch)
+        if dp is not None:
+            dp.begin_fit(self)
         for epoch in range(initial_epoch, epochs):
             if verbose:
                 print(f"Epoch {epoch + 1}/{epochs}")
             cbs.on_epoch_begin(epoch, {})
             batches = self._batches(train, steps_per_epoch, "fit", shuffle=bool(shuffle))
+            if dp is not None:   # (x_local, y_local, n_global) per global batch
+                batches = dp.local_batches(batches, train)
             try:
                 logs = self._run_epoch(batches, total, unit, verbose, epoch, cbs, val)
-            except TrainingDivergedError:
+            except TrainingDivergedError as error:
                 if not terminate_on_nan:
                     raise
-                # Keras with TerminateOnNaN: training ends quietly and fit returns
+                # Keras with TerminateOnNaN: training ends quietly and fit returns (the
+                # loss is checked on the device, so the callback needs no per-batch read)
+                print(f"Batch {getattr(error, 'batch', '?')}: Invalid loss, terminating training")
                 self.stop_training = True
                 break
             if _is_sequence(train):
@@ -440,6 +475,8 @@ class Sequential:
             if self.stop_training:
                 break
         cbs.on_train_end({})
+        # the iterators hold device copies of the data: let them go with the fit
+        self._fit_iterators, self._fit_callbacks = {}, []
         return history
 
     def fit_generator(self, generator, steps_per_epoch=None, epochs=1, verbose=1, callbacks=None,
@@ -466,7 +503,7 @@ class Sequential:
         return self.fit(generator, epochs=epochs, verbose=verbose, callbacks=callbacks,
                         validation_data=validation_data, initial_epoch=initial_epoch,
                         steps_per_epoch=steps_per_epoch, validation_steps=validation_steps,
-                        **kwargs)
+                        shuffle=shuffle, **kwargs)
 
     def _check_unused(self, kwargs, what):
         ignored = {"class_weight", "sample_weight", "max_queue_size", "workers",
@@ -498,10 +535,14 @@ class Sequential:
     def _run_epoch(self, batches, total, unit, verbose, epoch, cbs, val):
         progress = EpochProgress(total, unit=unit, verbose=verbose)
         totals = _Totals(self, epoch)
-        for index, (xb, yb) in enumerate(batches):
+        for index, batch in enumerate(batches):
+            xb, yb = batch[0], batch[1]
             cbs.on_batch_begin(index, {})
-            loss, sums = self._train_step(xb, yb)
-            n = len(xb)
+            if self._dp is None:
+                loss, sums = self._train_step(xb, yb)
+                n = len(xb)
+            else:   # minidl.distributed: loss, metric sums and size of the global batch
+                loss, sums, n = self._dp.train_step(self, xb, yb, batch[2])
             totals.add(index, loss, sums, n)
             if cbs.need_batch_logs:
                 batch_logs = {"batch": index, "size": n, "loss": float(loss)}
@@ -513,6 +554,8 @@ class Sequential:
             if self.stop_training:  # set by a callback: Keras 2.2.4 ends the epoch here
                 break
         logs = totals.result()
+        if self._dp is not None:
+            self._dp.end_epoch(self)   # the same BatchNorm statistics on every process
         if val is not None:
             val_logs = self._evaluate_batches(self._batches(val[0], val[1], "fit(validation_data)"),
                                               epoch=epoch)
@@ -526,6 +569,8 @@ class Sequential:
                                                               for a in m.aliases}
 
     def _evaluate_batches(self, batches, epoch=None, progress=None):
+        if self._dp is not None:   # minidl.distributed: each process its slices, sums combined
+            return self._dp.evaluate_batches(self, batches, epoch, progress)
         totals = _Totals(self, epoch, what="evaluate")
         for index, (xb, yb) in enumerate(batches):
             loss, y_pred, _ = self._batch_loss(xb, yb, training=False)
@@ -535,11 +580,15 @@ class Sequential:
         return totals.result()
 
     # ------------------------------------------------------------ evaluate / predict
+    @collective
     def evaluate(self, x=None, y=None, batch_size=None, verbose=1, steps=None, **kwargs):
         """[loss, metric...] on (x, y) in inference mode (a scalar without metrics)."""
         self._check_unused(kwargs, "evaluate")
         if self.loss is None:
             raise RuntimeError(f"{self.name}.evaluate: call compile(optimizer, loss) first")
+        self._dp = distributed._data_parallel()
+        if self._dp is not None and not self._dp.is_main:
+            verbose = 0
         if _is_generator(x):
             steps = _steps(x, steps, "steps", f"{self.name}.evaluate")
             logs = self._evaluate_batches(self._batches(x, steps, "evaluate"))
@@ -604,6 +653,7 @@ class Sequential:
     def predict_on_batch(self, x):
         return self.predict(x, batch_size=len(x))
 
+    @collective
     def train_on_batch(self, x, y):
         """One update on (x, y); returns [loss, metric...] (a scalar without metrics)."""
         if self.loss is None:
@@ -611,7 +661,12 @@ class Sequential:
         x, y = self._arrays(x, y, "train_on_batch")
         if x.dtype != np.dtype(K.floatx()):
             x = x.astype(K.floatx())
-        loss, sums = self._train_step(x, y)
+        self._dp = distributed._data_parallel()
+        if self._dp is None:
+            loss, sums = self._train_step(x, y)
+        else:   # minidl.distributed: (x, y) is the global batch; this process trains on its slice
+            loss, sums, _ = self._dp.train_step(self, self._dp.local_part(x),
+                                                self._dp.local_part(y), len(x))
         values = [float(loss)] + [float(s) / len(x) for s in sums]
         if not math.isfinite(values[0]):
             raise TrainingDivergedError(f"{self.name}.train_on_batch: the loss is {values[0]}")
@@ -703,10 +758,14 @@ class Sequential:
         The file is minidl's own format whatever its name: ``model.save('m.h5')``
         writes it to m.h5 (and says so), and ``load_model('m.h5')`` reads it back.
         """
+        if not distributed.is_main():
+            return   # minidl.distributed: rank 0 writes; the weights are the same everywhere
         from .saving import save_model
         save_model(self, filepath, include_optimizer=include_optimizer, overwrite=overwrite)
 
     def save_weights(self, filepath, overwrite=True):
+        if not distributed.is_main():
+            return   # minidl.distributed: rank 0 writes
         from .saving import save_weights
         save_weights(self, filepath, overwrite=overwrite)
 
@@ -761,9 +820,11 @@ class _Totals:
             bad = int(self.first_bad)
             if bad >= 0:
                 where = f"epoch {self.epoch + 1}, batch {bad}" if self.epoch is not None else f"batch {bad}"
-                raise TrainingDivergedError(
+                error = TrainingDivergedError(
                     f"{self.model.name}.{self.what}: the loss became NaN or infinite at {where}; "
                     f"lower the learning rate or check the inputs for extreme values")
+                error.batch = bad
+                raise error
 
     def named(self, sums, n):
         out = {}
@@ -793,6 +854,12 @@ class _Totals:
 def _is_generator(x):
     return x is not None and not hasattr(x, "shape") and not isinstance(x, (list, tuple)) and (
         hasattr(x, "__next__") or hasattr(x, "__iter__") or _is_sequence(x))
+
+
+# Keras 2.2.4 / tf.keras 2.x compile arguments minidl accepts only as None
+_COMPILE_ARGUMENTS = {"loss_weights", "sample_weight_mode", "weighted_metrics", "target_tensors",
+                      "run_eagerly", "steps_per_execution", "jit_compile", "options",
+                      "run_metadata"}
 
 
 def _is_sequence(data):

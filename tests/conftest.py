@@ -41,7 +41,8 @@ def pytest_addoption(parser):
 def pytest_collection_modifyitems(config, items):
     if not config.getoption("--only-device-free"):
         return
-    chosen = [i for i in items if not {"xp", "child_device"} & set(getattr(i, "fixturenames", ()))]
+    chosen = [i for i in items
+              if not {"xp", "child_device", "device"} & set(getattr(i, "fixturenames", ()))]
     config.hook.pytest_deselected(items=[i for i in items if i not in chosen])
     items[:] = chosen
 

@@ -201,8 +201,9 @@ def test_random_transform_is_apply_transform_of_get_random_transform():
 # -------------------------------------------- random ranges (statistics) ---
 
 def draws(datagen, n=20000, h=28, w=32):
-    """n parameter sets as flow() draws them for a batch (host copies)."""
-    params = datagen._draw(n, h, w, np.random.default_rng(0))
+    """n parameter sets as flow() draws them for a batch (host copies), from a
+    generator of the active device (NumPy's PCG64, or CuPy's XORWOW)."""
+    params = datagen._draw(n, h, w, datagen._generator(0))
     return {k: backend.to_numpy(v) for k, v in params.items()}
 
 
@@ -398,7 +399,8 @@ def test_same_numbers_as_keras_preprocessing():
     assert diff.max() < 0.15 and diff.max() > 1e-3
 
 
-def test_without_numba_the_array_reference_gives_the_same_batches(monkeypatch):
+@pytest.mark.parametrize("device", ["cpu"], indirect=True)  # numba runs on the CPU only
+def test_without_numba_the_array_reference_gives_the_same_batches(device, monkeypatch):
     """The array code is also what runs on CuPy: the whole flow() path through it."""
     x = images(n=12, h=9, w=9, c=3)
     datagen = ImageDataGenerator(rotation_range=15, width_shift_range=0.1, shear_range=5,

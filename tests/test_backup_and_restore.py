@@ -51,16 +51,17 @@ model = Sequential([Conv2D(4, 3, activation="relu", input_shape=(8, 8, 1)),
                     Dense(2, activation="softmax")])
 model.compile(Adam(lr=0.01), "sparse_categorical_crossentropy", metrics=["accuracy"])
 flow = ImageDataGenerator(rotation_range=10, width_shift_range=0.1).flow(x, y, batch_size=8)
+backup = BackupAndRestore(os.path.join(out, "backup"), delete_checkpoint=False)
 history = model.fit_generator(
     flow, steps_per_epoch=3, epochs=6, verbose=0, validation_data=(x[:16], y[:16]),
     callbacks=[KillMidEpoch(), EarlyStopping(monitor="val_loss", patience=10),
                ReduceLROnPlateau(monitor="loss", patience=1, factor=0.5),
                CSVLogger(os.path.join(out, "log.csv")),
-               BackupAndRestore(os.path.join(out, "backup"), delete_checkpoint=False)])
+               backup])
 np.savez(os.path.join(out, "weights.npz"), *model.get_weights())
 with open(os.path.join(out, "history.json"), "w") as f:
     json.dump({"epoch": history.epoch, "history": history.history,
-               "resumed_from": model._fit_callbacks[-1].resumed_from}, f)
+               "resumed_from": backup.resumed_from}, f)
 '''
 
 

@@ -3,6 +3,7 @@ import numpy as np
 import pytest
 
 from minidl import activations, initializers, losses, optimizers
+from minidl import backend as K
 from minidl.layers import Conv2D, Dense, Dropout, MaxPooling2D
 from minidl.models import Sequential
 
@@ -25,9 +26,9 @@ def test_input_shape_that_does_not_fit_the_model():
 
 def test_a_layer_refuses_an_input_of_another_shape():
     layer = Dense(2)
-    layer.forward(np.zeros((1, 3), np.float32))
+    layer.forward(K.asarray(np.zeros((1, 3), np.float32)))
     with pytest.raises(ValueError, match=r"dense_\d+: expected input of shape \(batch, 3\), received \(1, 4\)"):
-        layer.forward(np.zeros((1, 4), np.float32))
+        layer.forward(K.asarray(np.zeros((1, 4), np.float32)))
 
 
 def test_labels_outside_the_classes():
@@ -155,9 +156,16 @@ def test_numpy_integer_batch_sizes_work():
 
 
 def test_labels_from_a_generator_are_checked_on_the_cpu():
-    gen = ((X[:5], np.array([0, 1, 2, 5, 1])) for _ in range(3))
-    with pytest.raises(ValueError, match=r"labels must lie in \[0, 3\)"):
-        classifier().fit(gen, steps_per_epoch=2, verbose=0)
+    """The CPU path checks each batch on the host and names the values it received;
+    on a GPU one device flag is read with the loss instead (the test below)."""
+    saved = K.device()
+    K.set_device("cpu")
+    try:
+        gen = ((X[:5], np.array([0, 1, 2, 5, 1])) for _ in range(3))
+        with pytest.raises(ValueError, match=r"labels must lie in \[0, 3\).*received values in \[0, 5\]"):
+            classifier().fit(gen, steps_per_epoch=2, verbose=0)
+    finally:
+        K.set_device(saved)
 
 
 # ------------------------------------------------------------------ labels from a generator

@@ -55,9 +55,11 @@ def test_fashion_cnn_without_data_says_where_it_looked(tmp_path):
     empty = tmp_path / "no-data"
     empty.mkdir()
     # a proxy on a closed port: any download attempt fails at once; MINIDL_NO_APT:
-    # a test never installs Debian's dataset-fashion-mnist
+    # a test never installs Debian's dataset-fashion-mnist; MINIDL_SYSTEM_DATA=0: nor
+    # finds it, should this machine have it
     blocked = {"MINIDL_DATA": "", "http_proxy": "http://127.0.0.1:9",
-               "https_proxy": "http://127.0.0.1:9", "MINIDL_NO_APT": "1"}
+               "https_proxy": "http://127.0.0.1:9", "MINIDL_NO_APT": "1",
+               "MINIDL_SYSTEM_DATA": "0", "MINIDL_CACHE": str(tmp_path / "no-cache")}
     proc = _run([str(ROOT / "examples" / "fashion_cnn.py"), "--data", str(empty)], tmp_path,
                 env=blocked)
     assert proc.returncode == 2

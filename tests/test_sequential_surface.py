@@ -259,3 +259,37 @@ def test_architecture_as_json_then_weights_like_the_keras_tutorials(tmp_path):
     again.load_weights(tmp_path / "model.npz")
     x = np.ones((2, 4), np.float32)
     np.testing.assert_array_equal(again.predict(x), model.predict(x))
+
+
+def test_what_minidl_refuses_it_refuses_by_name():
+    x, y = blobs(16)
+    model = Sequential([Dense(3, activation="softmax", input_shape=(4,))])
+    with pytest.raises(TypeError, match=r"unexpected argument\(s\) \['metric'\]"):
+        model.compile("sgd", "sparse_categorical_crossentropy", metric=None)   # a typo
+    model.compile("sgd", "sparse_categorical_crossentropy", loss_weights=None)
+    with pytest.raises(ValueError, match="holds no samples"):
+        model.fit(x[:0], y[:0], verbose=0)
+
+    def weighted():
+        while True:
+            yield x, y, np.ones(len(x))
+    with pytest.raises(TypeError, match="sample weights"):
+        model.fit(weighted(), steps_per_epoch=1, verbose=0)
+
+
+def test_fit_generator_passes_shuffle_on_to_a_sequence():
+    x, y = blobs(48)
+    seen = []
+
+    class Batches(minidl.utils.Sequence):
+        def __len__(self):
+            return 3
+
+        def __getitem__(self, i):
+            seen.append(i)
+            return x[16 * i:16 * (i + 1)], y[16 * i:16 * (i + 1)]
+
+    model = Sequential([Dense(3, activation="softmax", input_shape=(4,))])
+    model.compile("sgd", "sparse_categorical_crossentropy")
+    model.fit_generator(Batches(), epochs=3, verbose=0, shuffle=False)
+    assert seen == [0, 1, 2] * 3

@@ -57,6 +57,8 @@ def wants_batch_logs(callback):
     """True when the callback overrides on_batch_end (it needs per-batch values)."""
     if isinstance(callback, LambdaCallback):
         return callback.batch_end is not None
+    if getattr(callback, "_reads_batch_loss_on_its_own", False):
+        return False
     return type(callback).on_batch_end is not Callback.on_batch_end
 
 

@@ -124,7 +124,9 @@ class BackupAndRestore(Callback):
             return
 
     def on_epoch_end(self, epoch, logs=None):
-        from .. import saving, training_state
+        from .. import distributed, saving, training_state
+        if not distributed.is_main():
+            return   # several processes (minidl.distributed): rank 0 writes, all restore
         header, arrays = training_state.capture(self.model, epoch, self._others(),
                                                 self.model._fit_iterators)
         os.makedirs(self.backup_dir, exist_ok=True)
@@ -138,7 +140,8 @@ class BackupAndRestore(Callback):
         os.replace(tmp, latest)
 
     def on_train_end(self, logs=None):
-        if self.delete_checkpoint:
+        from .. import distributed
+        if self.delete_checkpoint and distributed.is_main():
             for path in self._candidates():
                 if os.path.exists(path):
                     os.remove(path)

@@ -73,9 +73,13 @@ class TerminateOnNaN(Callback):
     minidl's fit always stops on such a loss by raising TrainingDivergedError
     (models.py), with or without this callback; Keras, which has no check of
     its own, ends training quietly when given a TerminateOnNaN and fit
-    returns normally. With a TerminateOnNaN among the callbacks, fit is to
-    catch its own error and return the History, as Keras does.
+    returns normally. With a TerminateOnNaN among the callbacks, fit catches
+    its own error, prints Keras's line and returns the History, as Keras does.
+    The loss is watched on the device, so fit does not read each batch's loss
+    for this callback (no host sync per batch on a GPU); called by hand with
+    batch logs, ``on_batch_end`` still acts as Keras's does.
     """
+    _reads_batch_loss_on_its_own = True   # fit's NaN check on the device stands for it
 
     def on_batch_end(self, batch, logs=None):
         loss = (logs or {}).get("loss")

@@ -167,7 +167,11 @@ def _places(dataset, path, caller):
     else:
         places += [("user", user / dataset.folder, origin), ("user", user, origin)]
     places.append(("cache", cache_dir() / dataset.folder, "cache"))
-    places += [("system", Path(d), "system copy") for d in dataset.system_dirs]
+    if os.environ.get("MINIDL_SYSTEM_DATA", "1").strip().lower() in ("0", "false", "no"):
+        skipped += [f"system copy {d}: not searched (MINIDL_SYSTEM_DATA=0)"
+                    for d in dataset.system_dirs]
+    else:
+        places += [("system", Path(d), "system copy") for d in dataset.system_dirs]
     return places, skipped
 
 

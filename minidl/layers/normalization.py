@@ -26,6 +26,13 @@ class BatchNormalization(Layer):
     kept TensorFlow's zero-debiased average, moving = biased / (1 - momentum^t)
     (``zero_debias=True``; 2.3.x averages plainly). Keras 2.0.x and tf.keras's
     non-fused path average the biased variance: ``unbiased_moving_variance=False``.
+
+    ``synchronized=True`` (tf.keras 2.12+ batch_normalization.py, default False):
+    when several processes train together (minidl.distributed), the batch
+    statistics are those of the global batch, over every process's slice,
+    with the backward pass to match; the model then trains as one process on
+    the global batch would. ``minidl.distributed.init(synchronized_batchnorm=True)``
+    turns it on for every layer. With one process it changes nothing.
     """
 
     def __init__(self, axis=-1, momentum=0.99, epsilon=1e-3, center=True, scale=True,
@@ -33,7 +40,8 @@ class BatchNormalization(Layer):
                  moving_mean_initializer="zeros", moving_variance_initializer="ones",
                  beta_constraint=None, gamma_constraint=None,
                  unbiased_moving_variance=True,  # Keras 2.1.4-2.3.1 normalization.py
-                 zero_debias=False, **kwargs):
+                 zero_debias=False,  # Keras 2.3.x; 2.1.3-2.2.x: True
+                 synchronized=False, **kwargs):
         super().__init__(**kwargs)
         cls = type(self).__name__
         if not isinstance(axis, int):
@@ -52,7 +60,9 @@ class BatchNormalization(Layer):
         self.gamma_constraint = constraints.get(gamma_constraint)
         self.unbiased_moving_variance = bool(unbiased_moving_variance)
         self.zero_debias = bool(zero_debias)
+        self.synchronized = bool(synchronized)
         self.x_hat = self.inv_std = None
+        self._global_count = None  # synchronized: rows per channel over all processes, (C,)
         self._biased = None  # zero_debias accumulators: {'mean', 'variance', 'steps'}
 
     def build(self, input_shape):
@@ -110,11 +120,66 @@ class BatchNormalization(Layer):
             a = gamma / xp.sqrt(self.state["moving_variance"] + self.epsilon)
             b = beta - self.state["moving_mean"] * a
             return x * self._bcast(a) + self._bcast(b)
+        comm = self._synchronized_now()
+        if comm:
+            return self._forward_synchronized(x, gamma, beta, comm)
         y, x_hat, mean, var, inv_std = kernels.batchnorm_forward(self._rows(x), gamma, beta,
                                                                  self.epsilon)
         self.x_hat, self.inv_std = x_hat, inv_std           # x_hat: (M, C)
         self._update_moving(mean, var, x_hat.shape[0])
         return self._unrows(y, x.shape)
+
+    # ---------------------------------------------- synchronized (minidl.distributed)
+    def _synchronized_now(self):
+        """The communicator to take statistics over, when this layer synchronizes
+        and several processes train (else None: the single-process path)."""
+        from .. import distributed
+        comm = distributed._active_comm()
+        if comm is None or not (self.synchronized or distributed.synchronized_batchnorm()):
+            return None
+        return comm
+
+    def _forward_synchronized(self, x, gamma, beta, comm):
+        """Statistics of the global batch from each process's (count, mean, M2),
+        combined in rank order (Chan et al.'s pairwise formula), so every
+        process gets the same bits and uneven or empty slices count exactly:
+        mean = sum_r n_r mean_r / n,  var = sum_r (M2_r + n_r (mean_r - mean)^2) / n."""
+        xp = K.get_array_module(x)
+        rows = self._rows(x)                                  # (m, C); m may be 0
+        m, c = rows.shape
+        mean_r = rows.sum(axis=0) / max(m, 1)
+        dev = rows - mean_r
+        local = xp.stack([xp.full(c, m, dtype=rows.dtype), mean_r, (dev * dev).sum(axis=0)])
+        every = comm.allgather(local)                         # (R, 3, C), rank order
+        counts, means, m2 = every[:, 0], every[:, 1], every[:, 2]
+        n = counts.sum(axis=0)
+        mean = (counts * means).sum(axis=0) / n
+        var = (m2 + counts * (means - mean) ** 2).sum(axis=0) / n
+        inv_std = 1.0 / xp.sqrt(var + self.epsilon)
+        x_hat = (rows - mean) * inv_std
+        self.x_hat, self.inv_std = x_hat, inv_std
+        self._global_count = n                                # (C,), all equal; on the device
+        self._update_moving(mean, var, n)
+        return self._unrows(x_hat * gamma + beta, x.shape)
+
+    def _backward_synchronized(self, grad_out, gamma, comm, need_input_grad):
+        """dbeta = sum g, dgamma = sum g x_hat over *all* processes (one allreduce of
+        the two local sums); each process keeps its local sums as its share of
+        dgamma, dbeta (the model's gradient allreduce adds the shares), and
+        dx = gamma inv_std / n (n g - dbeta - x_hat dgamma) with the global n and sums."""
+        xp = K.get_array_module(grad_out)
+        g = self._rows(grad_out)
+        sums = xp.stack([g.sum(axis=0), (g * self.x_hat).sum(axis=0)])   # (2, C)
+        if self.center:
+            self.grads["beta"] = sums[0].copy()
+        if self.scale:
+            self.grads["gamma"] = sums[1].copy()
+        comm.allreduce(sums)
+        if not need_input_grad:
+            return None
+        n = self._global_count
+        dx = (g * n - sums[0] - self.x_hat * sums[1]) * (gamma * self.inv_std / n)
+        return self._unrows(dx, grad_out.shape)
 
     def _update_moving(self, mean, var, count):
         if self.unbiased_moving_variance:
@@ -145,6 +210,9 @@ class BatchNormalization(Layer):
         if self.x_hat is None:
             raise self._missing_cache()
         gamma, _ = self._gamma_beta(grad_out.dtype)
+        comm = self._synchronized_now()
+        if comm:
+            return self._backward_synchronized(grad_out, gamma, comm, need_input_grad)
         dx, dgamma, dbeta = kernels.batchnorm_backward(self._rows(grad_out), self.x_hat, gamma,
                                                        self.inv_std)
         if self.scale:
@@ -172,4 +240,5 @@ class BatchNormalization(Layer):
         return {**super().get_config(), "axis": self.axis, "momentum": self.momentum,
                 "epsilon": self.epsilon, "center": self.center, "scale": self.scale,
                 "unbiased_moving_variance": self.unbiased_moving_variance,
-                "zero_debias": self.zero_debias}
+                "zero_debias": self.zero_debias,
+                **({"synchronized": True} if self.synchronized else {})}
