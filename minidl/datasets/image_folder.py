@@ -261,20 +261,26 @@ def _source(path):
     return source
 
 
-def _check_args(image_size, color_mode, subset, classes, interpolation):
-    if image_size is not None:
-        ok = (isinstance(image_size, (tuple, list)) and len(image_size) == 2
+def check_decoding(where, size_name, size, color_mode, interpolation, size_optional=True):
+    """The arguments every image reader shares (image_folder, flow_from_directory,
+    load_img): a (height, width) size, a color mode and a resizing filter."""
+    if size is not None or not size_optional:
+        ok = (isinstance(size, (tuple, list)) and len(size) == 2
               and all(isinstance(s, (int, np.integer)) and not isinstance(s, bool) and s > 0
-                      for s in image_size))
+                      for s in size))
         if not ok:
-            raise ValueError(f"image_folder: image_size must be None or (height, width) "
-                             f"with positive ints, received {image_size!r}")
+            raise ValueError(f"{where}: {size_name} must be {'None or ' if size_optional else ''}"
+                             f"(height, width) with positive ints, received {size!r}")
     if color_mode not in _COLOR_MODES:
-        raise ValueError(f"image_folder: color_mode must be one of {list(_COLOR_MODES)}, "
+        raise ValueError(f"{where}: color_mode must be one of {list(_COLOR_MODES)}, "
                          f"received {color_mode!r}")
     if interpolation not in _INTERPOLATIONS:
-        raise ValueError(f"image_folder: interpolation must be one of {list(_INTERPOLATIONS)}, "
+        raise ValueError(f"{where}: interpolation must be one of {list(_INTERPOLATIONS)}, "
                          f"received {interpolation!r}")
+
+
+def _check_args(image_size, color_mode, subset, classes, interpolation):
+    check_decoding("image_folder", "image_size", image_size, color_mode, interpolation)
     if subset is not None and not isinstance(subset, str):
         raise TypeError(f"image_folder: subset must be a folder name (str) or None, "
                         f"received {type(subset).__name__}")

@@ -25,7 +25,7 @@ import os
 import numpy as np
 
 from .. import backend
-from ..datasets.image_folder import _INTERPOLATIONS, _Decoder, _pillow
+from ..datasets.image_folder import _Decoder, _pillow, check_decoding
 from .iterator import Iterator, _check_batch_size_and_seed, _check_subset, _refuse_saving
 
 __all__ = ["DirectoryIterator"]
@@ -163,21 +163,11 @@ def _check_args(directory, target_size, color_mode, classes, class_mode, interpo
         raise TypeError(f"{_WHERE}: directory must be a path, received {type(directory).__name__}")
     if not os.path.isdir(directory):
         raise FileNotFoundError(f"{_WHERE}: {os.fspath(directory)!r} is not a directory")
-    ok = (isinstance(target_size, (tuple, list)) and len(target_size) == 2
-          and all(isinstance(s, (int, np.integer)) and not isinstance(s, bool) and s > 0
-                  for s in target_size))
-    if not ok:
-        raise ValueError(f"{_WHERE}: target_size must be (height, width) with positive ints, "
-                         f"received {target_size!r}")
-    if color_mode not in _CHANNELS:
-        raise ValueError(f"{_WHERE}: color_mode must be one of {list(_CHANNELS)}, "
-                         f"received {color_mode!r}")
+    check_decoding(_WHERE, "target_size", target_size, color_mode, interpolation,
+                   size_optional=False)
     if class_mode not in _CLASS_MODES:
         raise ValueError(f"{_WHERE}: class_mode must be one of {list(_CLASS_MODES)}, "
                          f"received {class_mode!r}")
-    if interpolation not in _INTERPOLATIONS:
-        raise ValueError(f"{_WHERE}: interpolation must be one of {list(_INTERPOLATIONS)}, "
-                         f"received {interpolation!r}")
     if classes is not None and (isinstance(classes, str)
                                 or not all(isinstance(c, str) for c in classes)):
         raise TypeError(f"{_WHERE}: classes must be a list of folder names or None, "

@@ -35,7 +35,7 @@ import warnings
 import numpy as np
 
 from .. import backend
-from ..datasets.image_folder import _COLOR_MODES, _INTERPOLATIONS, _Decoder, _pillow
+from ..datasets.image_folder import _COLOR_MODES, _Decoder, _pillow, check_decoding
 
 __all__ = ["load_img", "img_to_array", "array_to_img", "save_img"]
 
@@ -178,16 +178,4 @@ def _check_load_args(path, color_mode, target_size, interpolation):
     if not isinstance(path, (str, os.PathLike)):
         raise TypeError(f"load_img: path must be a file name (str or os.PathLike), "
                         f"received {type(path).__name__}")
-    if color_mode not in _COLOR_MODES:
-        raise ValueError(f"load_img: color_mode must be one of {list(_COLOR_MODES)}, "
-                         f"received {color_mode!r}")
-    if target_size is not None:
-        ok = (isinstance(target_size, (tuple, list)) and len(target_size) == 2
-              and all(isinstance(s, (int, np.integer)) and not isinstance(s, bool) and s > 0
-                      for s in target_size))
-        if not ok:
-            raise ValueError(f"load_img: target_size must be None or (height, width) with "
-                             f"positive ints, received {target_size!r}")
-    if interpolation not in _INTERPOLATIONS:
-        raise ValueError(f"load_img: interpolation must be one of {list(_INTERPOLATIONS)}, "
-                         f"received {interpolation!r}")
+    check_decoding("load_img", "target_size", target_size, color_mode, interpolation)
