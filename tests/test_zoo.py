@@ -151,7 +151,7 @@ def test_every_recipe_runs_one_step_per_phase(key):
 def test_run_recipe_follows_the_lr_schedule_and_the_study_generator(monkeypatch):
     made = []
 
-    class RecordingGenerator(zoo.ImageDataGenerator):
+    class RecordingGenerator(zoo.runner.ImageDataGenerator):
         def __init__(self, **kwargs):
             made.append(kwargs)
             self.flows = []
@@ -161,7 +161,7 @@ def test_run_recipe_follows_the_lr_schedule_and_the_study_generator(monkeypatch)
             self.flows.append(len(x))
             return super().flow(x, y, **kwargs)
 
-    monkeypatch.setattr(zoo, "ImageDataGenerator", RecordingGenerator)
+    monkeypatch.setattr(zoo.runner, "ImageDataGenerator", RecordingGenerator)
     recipe = zoo.RECIPES["s000_cnn1"]
     data = _random_data(recipe, n_train=6, n_small=3)
     result = zoo.run_recipe(recipe, max_epochs=1, data=data, verbose=0)
@@ -200,7 +200,7 @@ def real_data():
 def test_fashion_mnist_pixel_statistics_of_the_48k_split(real_data):
     data = zoo.load_recipe_data("s000_cnn4_bn")
     assert data["x_train"].shape == (48_000, 28, 28, 1) and data["x_val"].shape[0] == 12_000
-    mean, std = zoo._pixel_stats(data["x_train"])
+    mean, std = zoo.runner._pixel_stats(data["x_train"])
     assert (np.float32(mean), np.float32(std)) == \
         (np.float32(zoo.FASHION_MNIST_MEAN), np.float32(zoo.FASHION_MNIST_STD))
 
@@ -238,7 +238,7 @@ def test_a_run_records_where_its_data_came_from(tmp_path, tiny_cifar_jpeg_copy):
 
 def test_committed_results_name_no_path_of_the_machine_they_ran_on():
     import pathlib
-    from minidl.zoo import _without_paths
+    from minidl.zoo.runner import _without_paths
     assert _without_paths("the JPEG re-encoding /srv/data/cifar10-jpg.tar.gz. Its pixels") == \
         "the JPEG re-encoding cifar10-jpg.tar.gz (in the data folder). Its pixels"
     results = pathlib.Path(__file__).resolve().parent.parent / "results"
@@ -256,7 +256,7 @@ def test_a_projection_times_one_epoch_per_phase_and_lands_in_the_table(tmp_path,
             "y_train": np.arange(64) % 10, "x_val": None, "y_val": None,
             "x_test": np.random.default_rng(1).random((32, 28, 28, 1), dtype=np.float32),
             "y_test": np.arange(32) % 10, "class_names": list("abcdefghij"), "data_notes": []}
-    monkeypatch.setattr(zoo, "load_recipe_data", lambda *a, **k: data)
+    monkeypatch.setattr(zoo.runner, "load_recipe_data", lambda *a, **k: data)
     record, path = studies.project("s004_model1", str(tmp_path), verbose=0)
     assert [p["epochs"] for p in record["phases"]] == [ph.epochs for ph in recipe.phases]
     assert record["projected_s"] == pytest.approx(
