@@ -314,11 +314,12 @@ def set_generator_state(g, state):
 
 
 def get_rng_state():
-    """minidl's random state: the seed and both generators (None when not made yet)."""
+    """minidl's random state: the seed and its generators (None when not made yet)."""
     return {"seed": _state["seed"], "device": device(),
             "host": None if _state["host_rng"] is None else generator_state(_state["host_rng"]),
             "device_rng": (None if _state["device_rng"] is None
-                           else generator_state(_state["device_rng"]))}
+                           else generator_state(_state["device_rng"])),
+            "data": None if _state["data_rng"] is None else generator_state(_state["data_rng"])}
 
 
 def set_rng_state(state):
@@ -332,6 +333,9 @@ def set_rng_state(state):
         set_generator_state(host_rng(), state["host"])
     if state["device_rng"] is not None:
         set_generator_state(rng(), state["device_rng"])
+    _state["data_rng"] = None
+    if state.get("data") is not None:
+        set_generator_state(data_rng(), state["data"])
 
 
 def random_uniform(shape, low=0.0, high=1.0, dtype=None):

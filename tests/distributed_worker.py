@@ -15,6 +15,7 @@ fail:       rank 1 raises in the second batch; the others are waiting in the
             gradient allreduce and must be stopped.
 """
 import argparse
+import json
 import os
 import pickle
 import sys
@@ -170,9 +171,28 @@ def fail(out):
     print("rank", distributed.rank(), "finished training: it should have been stopped")
 
 
+def flow(out):
+    """An augmented ``datagen.flow(x, y)`` with no seed, as single-process code writes it:
+    every rank must see the same order; each draws its own augmentation."""
+    from minidl.preprocessing.image import ImageDataGenerator
+    distributed.init()
+    minidl.seed(SEED)
+    rng = np.random.default_rng(0)
+    x = rng.random((24, 6, 6, 1)).astype("float32")
+    y = rng.integers(0, 3, 24)
+    model = minidl.Sequential([minidl.layers.Flatten(input_shape=(6, 6, 1)),
+                               minidl.layers.Dense(3, activation="softmax")])
+    model.compile("sgd", "sparse_categorical_crossentropy")
+    datagen = ImageDataGenerator(width_shift_range=0.2)
+    model.fit_generator(datagen.flow(x, y, batch_size=8), steps_per_epoch=3, epochs=2, verbose=0)
+    weights = np.concatenate([w.ravel() for w in model.get_weights()])
+    with open(os.path.join(out, f"flow_rank{distributed.rank()}.json"), "w") as f:
+        json.dump(weights.tolist(), f)
+
+
 def main():
     p = argparse.ArgumentParser()
-    p.add_argument("mode", choices=["train", "reference", "fail"])
+    p.add_argument("mode", choices=["train", "reference", "fail", "flow"])
     p.add_argument("out")
     p.add_argument("--cases", default="mlp_sgd,mlp_adam,cnn_sgd,cnn_adam,cnn_sgd_local,"
                                       "mlp_sgd_fp16,cnn_adam_gen")
@@ -183,6 +203,8 @@ def main():
         train(args.out, cases, args.communicator)
     elif args.mode == "reference":
         reference(args.out, cases)
+    elif args.mode == "flow":
+        flow(args.out)
     else:
         fail(args.out)
 

@@ -9,6 +9,7 @@ mask one process would draw for the whole batch, so the comparison is exact
 with dropout on. Data: 21 samples in global batches of 10: slices of 5/5
 and 4/3/3 (uneven), and a last batch of 1 that leaves ranks 1 (and 2) empty.
 """
+import json
 import os
 import pickle
 import shutil
@@ -154,6 +155,16 @@ def test_cpu_error_on_one_process_stops_all_of_them(tmp_path):
     assert "ValueError: boom on rank 1" in output
     assert "process 1 of 2 failed" in output and "stopping all processes" in output
     assert "finished training" not in output
+
+
+@needs_mpi
+def test_an_augmented_flow_without_a_seed_trains_on_two_processes(tmp_path):
+    """datagen.flow(x, y) as one process writes it: the order comes from the shared
+    data stream, so the processes agree on every batch and end with the same weights."""
+    done = mpirun(2, ["flow", str(tmp_path)], timeout=90)
+    assert done.returncode == 0, done.stdout + done.stderr
+    ranks = [json.loads((tmp_path / f"flow_rank{r}.json").read_text()) for r in (0, 1)]
+    assert ranks[0] == ranks[1]
 
 
 @needs_mpi

@@ -123,13 +123,19 @@ class CSVLogger(Callback):
         self.append_header = True
 
     def on_train_begin(self, logs=None):
+        from .. import distributed
         self.append_header, self.keys, self.writer = True, None, None
+        self._writes = distributed.is_main()   # several processes: rank 0 writes the file
+        if not self._writes:
+            return
         if self.append and os.path.exists(self.filename):
             with open(self.filename, newline="") as f:
                 self.append_header = not f.readline()
         self.csv_file = open(self.filename, "a" if self.append else "w", newline="")
 
     def on_epoch_end(self, epoch, logs=None):
+        if not getattr(self, "_writes", True):
+            return
         logs = logs or {}
         if self.keys is None:
             self.keys = sorted(logs)
@@ -151,12 +157,16 @@ class CSVLogger(Callback):
 
     def get_state(self):
         """The rows written so far: a resumed run rewrites them, then appends."""
+        if not getattr(self, "_writes", True):
+            return None
         if self.csv_file is not None and not self.csv_file.closed:
             self.csv_file.flush()
         with open(self.filename, newline="") as f:
             return {"text": f.read(), "keys": self.keys}
 
     def set_state(self, state):
+        if not getattr(self, "_writes", True):
+            return
         self._close()
         with open(self.filename, "w", newline="") as f:
             f.write(state["text"])

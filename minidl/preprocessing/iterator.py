@@ -59,6 +59,12 @@ def _check_images(x, where, rank=4):
         raise TypeError(f"{where}: x must hold numbers, received dtype {x.dtype}")
 
 
+def _processes():
+    """How many processes train together (1 without minidl.distributed)."""
+    from .. import distributed
+    return distributed.size()
+
+
 class Iterator:
     """Base of the batch iterators: subclasses give ``_get_batch(index)``.
 
@@ -128,7 +134,12 @@ class Iterator:
 
     def _set_index_array(self):
         xp = backend.array_module()
-        if self.shuffle:
+        if self.shuffle and self._rng is None and _processes() > 1:
+            # minidl.distributed: every process must see the same order (then takes its
+            # slice of each batch); its augmentation stays its own (backend.rng())
+            order = np.argsort(backend.data_rng().random(self.n))
+            self.index_array = backend.asarray(order)
+        elif self.shuffle:
             self.index_array = xp.argsort(self._generator().random(self.n, dtype=np.float64))
         else:
             self.index_array = xp.arange(self.n)
