@@ -20,8 +20,8 @@ from minidl import activations, gradcheck, initializers
 from minidl import backend as K
 from minidl.layers import Activation, Conv2D, Dense
 from minidl.models import Sequential, load_model
+from gradcheck_helpers import assert_gradients_ok
 
-TOL = 1e-6
 NAMES = ["linear", "relu", "sigmoid", "tanh", "softmax", "elu", "selu", "softplus", "softsign",
          "hard_sigmoid", "exponential", "swish", "gelu"]
 CONFIGURED = {  # activations with settings, as Keras 2 functions take them
@@ -41,10 +41,6 @@ HERE = os.path.join(os.path.dirname(__file__), "fixtures", "keras2")
 def _x(shape=(4, 6), seed=0, scale=2.0):
     return scale * np.random.default_rng(seed).standard_normal(shape)
 
-
-def assert_gradients_ok(errors):
-    bad = {k: v for k, v in errors.items() if not v <= TOL}
-    assert not bad, f"relative errors above {TOL}: {bad} (all: {errors})"
 
 
 # ----------------------------------------------------------------- gradients

@@ -11,23 +11,14 @@ from minidl import backend as K
 from minidl import gradcheck
 from minidl.layers import (Activation, BatchNormalization, Conv2D, Dense, Dropout, Flatten,
                            Lambda, MaxPooling2D)
+from gradcheck_helpers import assert_gradients_ok, distinct
 
-TOL = 1e-6
 
 
 def _input(shape, seed=0):
     return np.random.default_rng(seed).standard_normal(shape)
 
 
-def _distinct(shape, seed=0):
-    """Values at least 0.01 apart, so no max-pool window has a near tie."""
-    n = int(np.prod(shape))
-    return np.random.default_rng(seed).permutation(n).reshape(shape) * 0.01
-
-
-def assert_gradients_ok(errors):
-    bad = {k: v for k, v in errors.items() if not v <= TOL}
-    assert not bad, f"relative errors above {TOL}: {bad} (all: {errors})"
 
 
 # ----------------------------------------------------------------- Dense
@@ -89,7 +80,7 @@ def test_conv2d_without_bias_and_other_activations(xp, activation):
 ])
 def test_max_pooling(xp, pool, strides, padding, shape):
     layer = MaxPooling2D(pool, strides=strides, padding=padding)
-    assert_gradients_ok(gradcheck.check_layer(layer, _distinct(shape)))
+    assert_gradients_ok(gradcheck.check_layer(layer, distinct(shape)))
 
 
 # ----------------------------------------------------------------- BatchNorm

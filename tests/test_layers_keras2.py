@@ -19,23 +19,14 @@ from minidl.layers import (ELU, AveragePooling2D, Conv2D, Convolution2D, Croppin
                            GlobalAveragePooling2D, GlobalMaxPooling2D, LeakyReLU, ReLU, Reshape,
                            Softmax, SpatialDropout2D, UpSampling2D, ZeroPadding2D)
 from minidl.models import Sequential, load_model
+from gradcheck_helpers import assert_gradients_ok, distinct
 
-TOL = 1e-6
 
 
 def _x(shape, seed=0):
     return np.random.default_rng(seed).standard_normal(shape)
 
 
-def _distinct(shape, seed=0):
-    """Values at least 0.01 apart: no near ties for a max."""
-    n = int(np.prod(shape))
-    return np.random.default_rng(seed).permutation(n).reshape(shape) * 0.01
-
-
-def assert_gradients_ok(errors):
-    bad = {k: v for k, v in errors.items() if not v <= TOL}
-    assert not bad, f"relative errors above {TOL}: {bad} (all: {errors})"
 
 
 def _run(layer, x, training=False):
@@ -73,13 +64,13 @@ GRADCHECK_CASES = [
 ]
 
 
-@pytest.mark.parametrize("make,shape,distinct", GRADCHECK_CASES,
+@pytest.mark.parametrize("make,shape,no_ties", GRADCHECK_CASES,
                          ids=[f"case{i}" for i in range(len(GRADCHECK_CASES))])
-def test_gradients(xp, make, shape, distinct):
+def test_gradients(xp, make, shape, no_ties):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)   # Convolution2D's Keras 1 note
         layer = make()
-    x = _distinct(shape) if distinct else _x(shape)
+    x = distinct(shape) if no_ties else _x(shape)
     assert_gradients_ok(gradcheck.check_layer(layer, x))
 
 
