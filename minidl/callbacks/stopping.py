@@ -71,7 +71,7 @@ class TerminateOnNaN(Callback):
     ``model.stop_training``.
 
     minidl's fit always stops on such a loss by raising TrainingDivergedError
-    (models.py), with or without this callback; Keras, which has no check of
+    (training.py), with or without this callback; Keras, which has no check of
     its own, ends training quietly when given a TerminateOnNaN and fit
     returns normally. With a TerminateOnNaN among the callbacks, fit catches
     its own error, prints Keras's line and returns the History, as Keras does.

@@ -152,7 +152,7 @@ def synchronized_batchnorm():
 
 
 def _data_parallel():
-    """The training hooks models.py calls, or None in a world of one (nothing to do)."""
+    """The training hooks training.py calls, or None in a world of one (nothing to do)."""
     return _state["data_parallel"]
 
 

@@ -1,4 +1,4 @@
-"""What ``fit`` does differently on several processes (called from models.py).
+"""What ``fit`` does differently on several processes (called from minidl/training.py).
 
 One step on N processes, for a global batch of B samples of which this
 process holds n (sum of the n's = B):
@@ -93,7 +93,7 @@ class DataParallel:
     # ------------------------------------------------------------ errors
     @contextlib.contextmanager
     def guard(self):
-        from ..models import TrainingDivergedError
+        from ..training import TrainingDivergedError
         from . import _abort
         self.guarding = True
         try:
@@ -329,7 +329,7 @@ class DataParallel:
     def evaluate_batches(self, model, batches, epoch, progress):
         """Each process evaluates its slices; the sums are combined in rank order,
         so every process returns the same logs."""
-        from ..models import _Totals
+        from ..training import _Totals
         totals = _Totals(model, epoch, what="evaluate")
         for index, (xb, yb, n) in enumerate(shard_batches(batches, self.rank, self.size)):
             if len(xb):
