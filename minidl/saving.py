@@ -17,7 +17,6 @@ over the target, so a crash never leaves a half-written model. Loading uses
 """
 import json
 import os
-import tempfile
 import warnings
 import zipfile
 
@@ -27,6 +26,7 @@ from . import backend as K
 from . import losses as losses_mod
 from . import metrics as metrics_mod
 from . import optimizers as optimizers_mod
+from .utils.files import write_atomic
 
 FORMAT = "minidl-model"
 VERSION = 1
@@ -49,20 +49,7 @@ def _check_target(filepath, overwrite, what):
 
 
 def _write_atomic(filepath, arrays):
-    filepath = os.fspath(filepath)
-    folder = os.path.dirname(os.path.abspath(filepath))
-    os.makedirs(folder, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=os.path.basename(filepath) + ".", suffix=".tmp", dir=folder)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            np.savez(f, **arrays)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, filepath)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-        raise
+    write_atomic(filepath, lambda f: np.savez(f, **arrays), binary=True)
 
 
 def _json_array(obj):
