@@ -148,6 +148,27 @@ def _projection_rows(out):
             "| --- | --- | ---: | ---: | ---: | ---: | --- | --- |"] + rows
 
 
+def _pending_rows(out, measured):
+    """Published rows with no figure in ``out`` yet: they keep their place in the table."""
+    rows = []
+    for key, recipe in zoo.RECIPES.items():
+        published = [p.published for p in recipe.phases if p.published is not None]
+        if not published or key in measured or \
+                os.path.exists(os.path.join(out, "projections", key + ".json")):
+            continue
+        started = os.path.isdir(os.path.join(out, ".backup", key))
+        rows.append(f"| {key} | {recipe.study} | {' → '.join(f'{a:.2f}' for a in published)} "
+                    f"| {' + '.join(str(p.epochs) for p in recipe.phases)} "
+                    f"| {'started; resumes from its backup' if started else 'not yet run'} |")
+    if not rows:
+        return []
+    return ["", "## Published, not yet measured here", "",
+            "Recipes with a published figure and no run or projection in this folder yet. "
+            "`results/run_remaining.sh` runs them one after another, resumably.", "",
+            "| model | study | published | epochs per phase | state |",
+            "| --- | --- | ---: | ---: | --- |"] + rows
+
+
 def _prepare_backup(backup_dir, settings, resume, verbose):
     """Keep a backup only to resume the same run (same settings); else start afresh."""
     marker = os.path.join(backup_dir, "settings.json")
@@ -220,6 +241,7 @@ def write_readme(out):
             notes.append(f"- **{name}**: replays Keras 2.0.x, which ignored "
                          "`model.optimizer.lr = ...`: the lr stays at its compiled value.")
     lines += _projection_rows(out)
+    lines += _pending_rows(out, {name for name, _ in records})
     if notes:
         lines += ["", "Runs that differ from the study's recipe:", ""] + notes
     study_notes = {r["model"]: r["recipe"].get("notes") for _, r in records

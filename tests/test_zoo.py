@@ -263,3 +263,26 @@ def test_a_projection_times_one_epoch_per_phase_and_lands_in_the_table(tmp_path,
         sum(p["epochs"] * p["s_per_epoch"] for p in record["phases"]))
     table = open(studies.write_readme(str(tmp_path))).read()
     assert "| s004_model1 | 004 |" in table and "runs in the GPU check" in table
+
+
+def test_every_published_row_keeps_its_place_in_the_table_until_measured(tmp_path):
+    """A recipe with a published figure and neither a run nor a projection is listed as
+    pending, so the report never silently drops a row it has not reproduced."""
+    from minidl import studies
+
+    def pending():
+        table = open(studies.write_readme(str(tmp_path))).read()
+        section = table.split("## Published, not yet measured here")[1]
+        return {line.split(" | ")[0].lstrip("| ") for line in section.splitlines()
+                if line.startswith("| s0")}
+
+    published = {k for k, r in zoo.RECIPES.items() if any(p.published for p in r.phases)}
+    assert pending() == published
+    (tmp_path / ".backup" / "s000_vgg").mkdir(parents=True)
+    assert "| s000_vgg | 000 | 92.08 → 93.59 | 10 + 10 + 50 | started; resumes from its " \
+           "backup |" in open(studies.write_readme(str(tmp_path))).read()
+    (tmp_path / "projections").mkdir()
+    (tmp_path / "projections" / "s000_vgg_bn.json").write_text(json.dumps({
+        "model": "s000_vgg_bn", "study": "000", "projected_s": 7200.0, "device_info": {},
+        "phases": [{"epochs": 10, "s_per_epoch": 100.0, "published_accuracy": None}]}))
+    assert pending() == published - {"s000_vgg_bn"}
