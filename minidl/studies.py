@@ -73,7 +73,8 @@ def versions():
 def device_label(info):
     if info.get("gpu"):
         return f"GPU {info['gpu']}"
-    return f"CPU {info.get('cpu', '?')}, {info.get('numba_threads', '?')} threads"
+    threads = info.get("numba_threads", "?")
+    return f"CPU {info.get('cpu', '?')}, {threads} thread{'' if threads == 1 else 's'}"
 
 
 def run(key, out, max_epochs=None, limit=None, seed=0, data_path=None, verbose=1,

@@ -56,6 +56,10 @@ def test_a_study_killed_in_its_augmented_phase_resumes_to_the_same_result(tmp_pa
     assert got["phases"][2].get("resumed_after_epoch") in (1, 2, 3)
     assert without_timing(got) == without_timing(expected)
     assert not (out / ".backup" / "s000_cnn1").exists()     # removed once the run is done
+    # The run's time counts the epochs of both sittings, not only the last one's.
+    assert got["phases"][2]["wall_s"] >= sum(
+        t for t, p in zip(got["history"]["epoch_time_s"], got["history"]["phase"]) if p == 3)
+    assert got["wall_s"] >= sum(got["history"]["epoch_time_s"])
 
 
 def test_resume_refuses_a_backup_made_with_other_settings(tmp_path, data_env):

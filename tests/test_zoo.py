@@ -286,3 +286,10 @@ def test_every_published_row_keeps_its_place_in_the_table_until_measured(tmp_pat
         "model": "s000_vgg_bn", "study": "000", "projected_s": 7200.0, "device_info": {},
         "phases": [{"epochs": 10, "s_per_epoch": 100.0, "published_accuracy": None}]}))
     assert pending() == published - {"s000_vgg_bn"}
+
+
+def test_the_table_names_the_device_and_its_thread_count():
+    from minidl import studies
+    assert studies.device_label({"cpu": "AMD EPYC", "numba_threads": 1}) == "CPU AMD EPYC, 1 thread"
+    assert studies.device_label({"cpu": "AMD EPYC", "numba_threads": 2}) == "CPU AMD EPYC, 2 threads"
+    assert studies.device_label({"gpu": "NVIDIA H200"}) == "GPU NVIDIA H200"

@@ -155,7 +155,8 @@ def run_recipe(recipe, max_epochs=None, limit=None, seed=0, verbose=1, data_path
     published_accuracy, wall_s), history (per epoch: loss, accuracy,
     val_loss, val_accuracy, lr (the base rate, before SGD's time decay, as
     Keras reports it), epoch_time_s (training + validation), phase),
-    epochs_run, wall_s,
+    epochs_run, wall_s (the run's time across all its sittings: a resumed
+    phase adds the recorded times of the epochs before the resume),
     mean_epoch_s, peak_memory, and 'trained_model': the model itself.
     """
     recipe = get_recipe(recipe)
@@ -167,6 +168,7 @@ def run_recipe(recipe, max_epochs=None, limit=None, seed=0, verbose=1, data_path
     start = time.perf_counter()
     if data is None:
         data = load_recipe_data(recipe, limit=limit, data_path=data_path)
+    load_s = time.perf_counter() - start
     K.seed(seed)
     mean, std = _pixel_stats(data["x_train"]) if recipe.standardize_input else (None, None)
     model = recipe.build_model(mean=mean, std=std)
@@ -195,7 +197,7 @@ def run_recipe(recipe, max_epochs=None, limit=None, seed=0, verbose=1, data_path
         if verbose:
             print(f"[{recipe.key}] phase {index + 1}/{len(recipe.phases)}: {epochs} epoch(s), "
                   f"lr {model.optimizer.lr:g}" + (", augmented" if phase.augment else ""))
-        t = time.perf_counter()
+        t, times_before = time.perf_counter(), len(log.times)
         backup = None if backup_dir is None else BackupAndRestore(
             os.path.join(backup_dir, f"phase{index + 1}"), delete_checkpoint=False)
         h = _fit_phase(model, recipe, phase, data, epochs, verbose, log, backup)
@@ -203,11 +205,14 @@ def run_recipe(recipe, max_epochs=None, limit=None, seed=0, verbose=1, data_path
                                              batch_size=eval_batch_size, verbose=0)
         memory.sample()
         _extend_history(history, h.history, index)
+        wall = time.perf_counter() - t
+        if backup is not None and backup.resumed_from:   # add the epochs of earlier sittings
+            wall += sum(log.times[times_before:times_before + backup.resumed_from])
         phases.append({"phase": index + 1, "epochs": epochs, "epochs_planned": phase.epochs,
                        "lr": model.optimizer.lr, "augmented": phase.augment is not None,
                        "test_loss": float(test_loss), "test_accuracy": float(test_acc),
                        "published_accuracy": phase.published,
-                       "wall_s": time.perf_counter() - t,
+                       "wall_s": wall,
                        **({"resumed_after_epoch": backup.resumed_from}
                           if backup is not None and backup.resumed_from else {})})
         if backup_dir is not None:
@@ -232,7 +237,7 @@ def run_recipe(recipe, max_epochs=None, limit=None, seed=0, verbose=1, data_path
         "data_notes": data.get("data_notes", []),
         "keras20_lr_assignment": keras20_lr_assignment, "params": model.count_params(),
         "phases": phases, "history": history, "epochs_run": len(log.times),
-        "wall_s": time.perf_counter() - start,
+        "wall_s": load_s + sum(p["wall_s"] for p in phases),
         "mean_epoch_s": float(np.mean(log.times)) if log.times else None,
         "peak_memory": memory.result(), "trained_model": model,
     }
