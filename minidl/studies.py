@@ -245,8 +245,10 @@ def write_readme(out):
     lines += _pending_rows(out, {name for name, _ in records})
     if notes:
         lines += ["", "Runs that differ from the study's recipe:", ""] + notes
-    study_notes = {r["model"]: r["recipe"].get("notes") for _, r in records
-                   if r["recipe"].get("notes")}
+    # The notes are about the recipe and the study, not the run: today's text wins.
+    study_notes = {r["model"]: (zoo.RECIPES[r["model"]].notes if r["model"] in zoo.RECIPES
+                                else r["recipe"].get("notes")) for _, r in records}
+    study_notes = {k: v for k, v in study_notes.items() if v}
     if study_notes:
         lines += ["", "Notes on the recipes and the published figures:", ""]
         lines += [f"- **{k}**: {v}" for k, v in study_notes.items()]

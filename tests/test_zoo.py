@@ -293,3 +293,16 @@ def test_the_table_names_the_device_and_its_thread_count():
     assert studies.device_label({"cpu": "AMD EPYC", "numba_threads": 1}) == "CPU AMD EPYC, 1 thread"
     assert studies.device_label({"cpu": "AMD EPYC", "numba_threads": 2}) == "CPU AMD EPYC, 2 threads"
     assert studies.device_label({"gpu": "NVIDIA H200"}) == "GPU NVIDIA H200"
+
+
+def test_the_table_gives_todays_note_on_a_recipe_not_the_one_saved_with_an_old_run(tmp_path):
+    """A note is about the study and its figure; a run made before the note was
+    improved still shows the current text."""
+    from minidl import studies
+    record = {"model": "s002_large_cnn", "study": "002", "recipe": {"notes": "an old note"},
+              "history": {}, "phases": [{"phase": 1, "epochs": 25, "epochs_planned": 25,
+                                         "test_accuracy": 0.5, "published_accuracy": 80.0}]}
+    (tmp_path / "s002_large_cnn.json").write_text(json.dumps(record))
+    table = open(studies.write_readme(str(tmp_path))).read()
+    assert "an old note" not in table
+    assert f"- **s002_large_cnn**: {zoo.get_recipe('s002_large_cnn').notes}" in table
