@@ -126,48 +126,59 @@ def project(key, out, seed=0, data_path=None, verbose=1):
     return record, path
 
 
+def _section(title, intro, header, align, rows):
+    """A titled markdown table, or nothing when it has no rows."""
+    if not rows:
+        return []
+    return ["", f"## {title}", "", intro, "", "| " + " | ".join(header) + " |",
+            "| " + " | ".join(align) + " |"] + rows
+
+
+def _figures(published, epochs):
+    """'92.96 → 94.01' and '10 + 10 + 50': a recipe's published figures and epochs per phase."""
+    return (" → ".join(f"{a:.2f}" for a in published if a is not None),
+            " + ".join(str(e) for e in epochs))
+
+
 def _projection_rows(out):
     rows = []
     for path in sorted(glob.glob(os.path.join(out, "projections", "*.json"))):
         with open(path) as f:
             r = json.load(f)
-        published = " → ".join(f"{p['published_accuracy']:.2f}" for p in r["phases"]
-                               if p["published_accuracy"] is not None)
+        published, epochs = _figures([p["published_accuracy"] for p in r["phases"]],
+                                     [p["epochs"] for p in r["phases"]])
         per_epoch = " / ".join(f"{p['s_per_epoch']:.0f}" for p in r["phases"])
-        epochs = " + ".join(str(p["epochs"]) for p in r["phases"])
         rows.append(f"| {r['model']} | {r['study']} | {published} | {epochs} | {per_epoch} "
                     f"| {r['projected_s'] / 3600:.1f} h | {device_label(r['device_info'])} "
                     f"| runs in the GPU check |")
-    if not rows:
-        return []
-    return ["", "## Too long for this machine: projected", "",
-            "Written by `python -m minidl.studies --project`: one real epoch of each phase, "
-            "timed, times the recipe's epochs. These runs are part of the GPU check "
-            "(`./dev.sh gpu-check`), which runs the day a GPU is lent.", "",
-            "| model | study | published | epochs per phase | s/epoch per phase "
-            "| projected time | device | |",
-            "| --- | --- | ---: | ---: | ---: | ---: | --- | --- |"] + rows
+    return _section(
+        "Too long for this machine: projected",
+        "Written by `python -m minidl.studies --project`: one real epoch of each phase, "
+        "timed, times the recipe's epochs. These runs are part of the GPU check "
+        "(`./dev.sh gpu-check`), which runs the day a GPU is lent.",
+        ["model", "study", "published", "epochs per phase", "s/epoch per phase",
+         "projected time", "device", ""],
+        ["---", "---", "---:", "---:", "---:", "---:", "---", "---"], rows)
 
 
 def _pending_rows(out, measured):
     """Published rows with no figure in ``out`` yet: they keep their place in the table."""
     rows = []
     for key, recipe in zoo.RECIPES.items():
-        published = [p.published for p in recipe.phases if p.published is not None]
+        published, epochs = _figures([p.published for p in recipe.phases],
+                                     [p.epochs for p in recipe.phases])
         if not published or key in measured or \
                 os.path.exists(os.path.join(out, "projections", key + ".json")):
             continue
         started = os.path.isdir(os.path.join(out, ".backup", key))
-        rows.append(f"| {key} | {recipe.study} | {' → '.join(f'{a:.2f}' for a in published)} "
-                    f"| {' + '.join(str(p.epochs) for p in recipe.phases)} "
+        rows.append(f"| {key} | {recipe.study} | {published} | {epochs} "
                     f"| {'started; resumes from its backup' if started else 'not yet run'} |")
-    if not rows:
-        return []
-    return ["", "## Published, not yet measured here", "",
-            "Recipes with a published figure and no run or projection in this folder yet. "
-            "`results/run_remaining.sh` runs them one after another, resumably.", "",
-            "| model | study | published | epochs per phase | state |",
-            "| --- | --- | ---: | ---: | --- |"] + rows
+    return _section(
+        "Published, not yet measured here",
+        "Recipes with a published figure and no run or projection in this folder yet. "
+        "`results/run_remaining.sh` runs them one after another, resumably.",
+        ["model", "study", "published", "epochs per phase", "state"],
+        ["---", "---", "---:", "---:", "---"], rows)
 
 
 def _prepare_backup(backup_dir, settings, resume, verbose):
