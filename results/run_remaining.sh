@@ -35,7 +35,7 @@ runs() {
     done
     # Study 000's lr change as Keras 2.0.x ran it (ignored), where the written
     # recipe lands more than 0.5 pp from the published figure.
-    for key in s000_cnn4_bn; do
+    for key in s000_cnn4_bn s000_vgg; do
         [ -f "results/${key}_keras20lr.json" ] && continue
         held "${key}_keras20lr" || continue
         echo "=== ${key}_keras20lr $(date -u +%FT%TZ)"
